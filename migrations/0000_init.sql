@@ -1,0 +1,307 @@
+CREATE SCHEMA "hub";
+--> statement-breakpoint
+CREATE SCHEMA "canonical";
+--> statement-breakpoint
+CREATE TABLE "hub"."api_keys" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"name" text NOT NULL,
+	"role" text NOT NULL,
+	"prefix" text NOT NULL,
+	"hash" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"last_used_at" timestamp with time zone,
+	"revoked_at" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE TABLE "hub"."connections" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"kind" text NOT NULL,
+	"name" text NOT NULL,
+	"config" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"credentials_encrypted" text,
+	"schedule" text,
+	"status" text DEFAULT 'active' NOT NULL,
+	"status_message" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE TABLE "hub"."files" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"filename" text NOT NULL,
+	"path" text NOT NULL,
+	"size_bytes" bigint NOT NULL,
+	"sha256" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "hub"."quarantine" (
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "hub"."quarantine_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"sync_run_id" uuid,
+	"stream" text NOT NULL,
+	"external_id" text,
+	"line" integer,
+	"reason" text NOT NULL,
+	"details" jsonb,
+	"raw" jsonb,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "hub"."source_records" (
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "hub"."source_records_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"stream" text NOT NULL,
+	"external_id" text NOT NULL,
+	"data" jsonb NOT NULL,
+	"hash" text NOT NULL,
+	"last_seen_read" uuid,
+	"first_seen_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp with time zone,
+	"deleted_in_source" boolean DEFAULT false NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "hub"."stream_states" (
+	"connection_id" uuid NOT NULL,
+	"stream" text NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"cursor" jsonb,
+	"read_id" uuid,
+	"read_started_at" timestamp with time zone,
+	"read_cursor" jsonb,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "stream_states_connection_id_stream_pk" PRIMARY KEY("connection_id","stream")
+);
+--> statement-breakpoint
+CREATE TABLE "hub"."sync_runs" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"status" text DEFAULT 'queued' NOT NULL,
+	"trigger" text NOT NULL,
+	"options" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"streams" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"notes" jsonb DEFAULT '[]'::jsonb NOT NULL,
+	"error" jsonb,
+	"requested_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"started_at" timestamp with time zone,
+	"heartbeat_at" timestamp with time zone,
+	"finished_at" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE TABLE "hub"."workspaces" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"name" text NOT NULL,
+	"settings" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "canonical"."costs" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"source_record_id" bigint NOT NULL,
+	"external_id" text NOT NULL,
+	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp with time zone,
+	"deal_ref" text,
+	"amount" bigint,
+	"currency" text,
+	"incurred_at" timestamp with time zone,
+	"description" text
+);
+--> statement-breakpoint
+CREATE TABLE "canonical"."deals" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"source_record_id" bigint NOT NULL,
+	"external_id" text NOT NULL,
+	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp with time zone,
+	"title" text,
+	"customer_ref" text,
+	"owner" text,
+	"stage" text,
+	"status" text,
+	"amount" bigint,
+	"currency" text,
+	"created_at" timestamp with time zone,
+	"closed_at" timestamp with time zone,
+	"due_at" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE TABLE "canonical"."invoices" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"source_record_id" bigint NOT NULL,
+	"external_id" text NOT NULL,
+	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp with time zone,
+	"number" text,
+	"customer_ref" text,
+	"status" text,
+	"amount_due" bigint,
+	"amount_paid" bigint,
+	"currency" text,
+	"issued_at" timestamp with time zone,
+	"due_at" timestamp with time zone,
+	"paid_at" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE TABLE "canonical"."messages" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"source_record_id" bigint NOT NULL,
+	"external_id" text NOT NULL,
+	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp with time zone,
+	"thread_ref" text,
+	"direction" text,
+	"from_address" text,
+	"to_addresses" text[] DEFAULT '{}'::text[] NOT NULL,
+	"cc_addresses" text[] DEFAULT '{}'::text[] NOT NULL,
+	"sent_at" timestamp with time zone,
+	"subject" text
+);
+--> statement-breakpoint
+CREATE TABLE "canonical"."organizations" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"source_record_id" bigint NOT NULL,
+	"external_id" text NOT NULL,
+	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp with time zone,
+	"name" text,
+	"domains" text[] DEFAULT '{}'::text[] NOT NULL,
+	"phones" text[] DEFAULT '{}'::text[] NOT NULL,
+	"tax_id" text
+);
+--> statement-breakpoint
+CREATE TABLE "canonical"."payments" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"source_record_id" bigint NOT NULL,
+	"external_id" text NOT NULL,
+	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp with time zone,
+	"customer_ref" text,
+	"invoice_ref" text,
+	"amount" bigint,
+	"currency" text,
+	"paid_at" timestamp with time zone,
+	"refunded_amount" bigint DEFAULT 0 NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "canonical"."people" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"source_record_id" bigint NOT NULL,
+	"external_id" text NOT NULL,
+	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp with time zone,
+	"name" text,
+	"first_name" text,
+	"last_name" text,
+	"emails" text[] DEFAULT '{}'::text[] NOT NULL,
+	"phones" text[] DEFAULT '{}'::text[] NOT NULL,
+	"organization_name" text,
+	"owner" text,
+	"attributes" jsonb DEFAULT '{}'::jsonb NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "canonical"."satisfaction_responses" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"source_record_id" bigint NOT NULL,
+	"external_id" text NOT NULL,
+	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp with time zone,
+	"customer_ref" text,
+	"score" numeric,
+	"scale" numeric,
+	"answered_at" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE TABLE "canonical"."tasks" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"source_record_id" bigint NOT NULL,
+	"external_id" text NOT NULL,
+	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp with time zone,
+	"title" text,
+	"owner" text,
+	"status" text,
+	"customer_ref" text,
+	"due_at" timestamp with time zone,
+	"completed_at" timestamp with time zone
+);
+--> statement-breakpoint
+ALTER TABLE "hub"."api_keys" ADD CONSTRAINT "api_keys_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "hub"."connections" ADD CONSTRAINT "connections_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "hub"."files" ADD CONSTRAINT "files_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "hub"."files" ADD CONSTRAINT "files_connection_id_connections_id_fk" FOREIGN KEY ("connection_id") REFERENCES "hub"."connections"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "hub"."stream_states" ADD CONSTRAINT "stream_states_connection_id_connections_id_fk" FOREIGN KEY ("connection_id") REFERENCES "hub"."connections"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "hub"."stream_states" ADD CONSTRAINT "stream_states_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "hub"."sync_runs" ADD CONSTRAINT "sync_runs_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "hub"."sync_runs" ADD CONSTRAINT "sync_runs_connection_id_connections_id_fk" FOREIGN KEY ("connection_id") REFERENCES "hub"."connections"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "api_keys_hash_key" ON "hub"."api_keys" USING btree ("hash");--> statement-breakpoint
+CREATE INDEX "connections_workspace_idx" ON "hub"."connections" USING btree ("workspace_id","created_at");--> statement-breakpoint
+CREATE INDEX "files_connection_idx" ON "hub"."files" USING btree ("connection_id","created_at");--> statement-breakpoint
+CREATE INDEX "quarantine_connection_idx" ON "hub"."quarantine" USING btree ("connection_id","id");--> statement-breakpoint
+CREATE UNIQUE INDEX "source_records_identity" ON "hub"."source_records" USING btree ("connection_id","stream","external_id");--> statement-breakpoint
+CREATE INDEX "sync_runs_connection_idx" ON "hub"."sync_runs" USING btree ("connection_id","requested_at");--> statement-breakpoint
+CREATE INDEX "sync_runs_workspace_idx" ON "hub"."sync_runs" USING btree ("workspace_id","requested_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "sync_runs_one_active_per_connection" ON "hub"."sync_runs" USING btree ("connection_id") WHERE status in ('queued', 'running');--> statement-breakpoint
+CREATE UNIQUE INDEX "costs_source_record_key" ON "canonical"."costs" USING btree ("source_record_id");--> statement-breakpoint
+CREATE INDEX "costs_workspace_idx" ON "canonical"."costs" USING btree ("workspace_id");--> statement-breakpoint
+CREATE INDEX "costs_connection_external_idx" ON "canonical"."costs" USING btree ("connection_id","external_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "deals_source_record_key" ON "canonical"."deals" USING btree ("source_record_id");--> statement-breakpoint
+CREATE INDEX "deals_workspace_idx" ON "canonical"."deals" USING btree ("workspace_id");--> statement-breakpoint
+CREATE INDEX "deals_connection_external_idx" ON "canonical"."deals" USING btree ("connection_id","external_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "invoices_source_record_key" ON "canonical"."invoices" USING btree ("source_record_id");--> statement-breakpoint
+CREATE INDEX "invoices_workspace_idx" ON "canonical"."invoices" USING btree ("workspace_id");--> statement-breakpoint
+CREATE INDEX "invoices_connection_external_idx" ON "canonical"."invoices" USING btree ("connection_id","external_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "messages_source_record_key" ON "canonical"."messages" USING btree ("source_record_id");--> statement-breakpoint
+CREATE INDEX "messages_workspace_idx" ON "canonical"."messages" USING btree ("workspace_id");--> statement-breakpoint
+CREATE INDEX "messages_connection_external_idx" ON "canonical"."messages" USING btree ("connection_id","external_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "organizations_source_record_key" ON "canonical"."organizations" USING btree ("source_record_id");--> statement-breakpoint
+CREATE INDEX "organizations_workspace_idx" ON "canonical"."organizations" USING btree ("workspace_id");--> statement-breakpoint
+CREATE INDEX "organizations_connection_external_idx" ON "canonical"."organizations" USING btree ("connection_id","external_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "payments_source_record_key" ON "canonical"."payments" USING btree ("source_record_id");--> statement-breakpoint
+CREATE INDEX "payments_workspace_idx" ON "canonical"."payments" USING btree ("workspace_id");--> statement-breakpoint
+CREATE INDEX "payments_connection_external_idx" ON "canonical"."payments" USING btree ("connection_id","external_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "people_source_record_key" ON "canonical"."people" USING btree ("source_record_id");--> statement-breakpoint
+CREATE INDEX "people_workspace_idx" ON "canonical"."people" USING btree ("workspace_id");--> statement-breakpoint
+CREATE INDEX "people_connection_external_idx" ON "canonical"."people" USING btree ("connection_id","external_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "satisfaction_responses_source_record_key" ON "canonical"."satisfaction_responses" USING btree ("source_record_id");--> statement-breakpoint
+CREATE INDEX "satisfaction_responses_workspace_idx" ON "canonical"."satisfaction_responses" USING btree ("workspace_id");--> statement-breakpoint
+CREATE INDEX "satisfaction_responses_connection_external_idx" ON "canonical"."satisfaction_responses" USING btree ("connection_id","external_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "tasks_source_record_key" ON "canonical"."tasks" USING btree ("source_record_id");--> statement-breakpoint
+CREATE INDEX "tasks_workspace_idx" ON "canonical"."tasks" USING btree ("workspace_id");--> statement-breakpoint
+CREATE INDEX "tasks_connection_external_idx" ON "canonical"."tasks" USING btree ("connection_id","external_id");

@@ -1,0 +1,138 @@
+import { sql } from 'drizzle-orm';
+import { bigint, index, jsonb, numeric, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+// Canonical facts as each source states them, one row per source record and kind.
+// Golden customers/organizations (reconciliation) link to people/organizations rows by source_record_id.
+export const canonical = pgSchema('canonical');
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** Columns every fact carries: tenant, attribution to its source record, tombstone. */
+const attribution = () => ({
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  workspaceId: uuid('workspace_id').notNull(),
+  connectionId: uuid('connection_id').notNull(),
+  sourceRecordId: bigint('source_record_id', { mode: 'number' }).notNull(),
+  externalId: text('external_id').notNull(),
+  ingestedAt: at('ingested_at').notNull().defaultNow(),
+  updatedAt: at('updated_at').notNull().defaultNow(),
+  deletedAt: at('deleted_at'),
+});
+
+const factIndexes = (name: string) => (t: { sourceRecordId: any; workspaceId: any; connectionId: any; externalId: any }) => [
+  uniqueIndex(`${name}_source_record_key`).on(t.sourceRecordId),
+  index(`${name}_workspace_idx`).on(t.workspaceId),
+  index(`${name}_connection_external_idx`).on(t.connectionId, t.externalId),
+];
+
+const money = (name: string) => bigint(name, { mode: 'number' });
+
+export const people = canonical.table('people', {
+  ...attribution(),
+  name: text('name'),
+  firstName: text('first_name'),
+  lastName: text('last_name'),
+  emails: text('emails').array().notNull().default(sql`'{}'::text[]`),
+  phones: text('phones').array().notNull().default(sql`'{}'::text[]`),
+  organizationName: text('organization_name'),
+  owner: text('owner'),
+  attributes: jsonb('attributes').notNull().default({}),
+}, factIndexes('people'));
+
+export const organizations = canonical.table('organizations', {
+  ...attribution(),
+  name: text('name'),
+  domains: text('domains').array().notNull().default(sql`'{}'::text[]`),
+  phones: text('phones').array().notNull().default(sql`'{}'::text[]`),
+  taxId: text('tax_id'),
+}, factIndexes('organizations'));
+
+export const deals = canonical.table('deals', {
+  ...attribution(),
+  title: text('title'),
+  customerRef: text('customer_ref'),
+  owner: text('owner'),
+  stage: text('stage'),
+  status: text('status', { enum: ['open', 'won', 'lost', 'completed'] }),
+  amount: money('amount'),
+  currency: text('currency'),
+  createdAt: at('created_at'),
+  closedAt: at('closed_at'),
+  dueAt: at('due_at'),
+}, factIndexes('deals'));
+
+export const invoices = canonical.table('invoices', {
+  ...attribution(),
+  number: text('number'),
+  customerRef: text('customer_ref'),
+  status: text('status', { enum: ['draft', 'open', 'paid', 'void', 'uncollectible'] }),
+  amountDue: money('amount_due'),
+  amountPaid: money('amount_paid'),
+  currency: text('currency'),
+  issuedAt: at('issued_at'),
+  dueAt: at('due_at'),
+  paidAt: at('paid_at'),
+}, factIndexes('invoices'));
+
+export const payments = canonical.table('payments', {
+  ...attribution(),
+  customerRef: text('customer_ref'),
+  invoiceRef: text('invoice_ref'),
+  amount: money('amount'),
+  currency: text('currency'),
+  paidAt: at('paid_at'),
+  refundedAmount: money('refunded_amount').notNull().default(0),
+}, factIndexes('payments'));
+
+export const messages = canonical.table('messages', {
+  ...attribution(),
+  threadRef: text('thread_ref'),
+  direction: text('direction', { enum: ['inbound', 'outbound'] }),
+  fromAddress: text('from_address'),
+  toAddresses: text('to_addresses').array().notNull().default(sql`'{}'::text[]`),
+  ccAddresses: text('cc_addresses').array().notNull().default(sql`'{}'::text[]`),
+  sentAt: at('sent_at'),
+  subject: text('subject'),
+}, factIndexes('messages'));
+
+export const tasks = canonical.table('tasks', {
+  ...attribution(),
+  title: text('title'),
+  owner: text('owner'),
+  status: text('status', { enum: ['open', 'completed', 'canceled'] }),
+  customerRef: text('customer_ref'),
+  dueAt: at('due_at'),
+  completedAt: at('completed_at'),
+}, factIndexes('tasks'));
+
+export const satisfactionResponses = canonical.table('satisfaction_responses', {
+  ...attribution(),
+  customerRef: text('customer_ref'),
+  score: numeric('score'),
+  scale: numeric('scale'),
+  answeredAt: at('answered_at'),
+}, factIndexes('satisfaction_responses'));
+
+export const costs = canonical.table('costs', {
+  ...attribution(),
+  dealRef: text('deal_ref'),
+  amount: money('amount'),
+  currency: text('currency'),
+  incurredAt: at('incurred_at'),
+  description: text('description'),
+}, factIndexes('costs'));
+
+/** Fact tables by the kind name connectors emit. */
+export const factTables = {
+  person: people,
+  organization: organizations,
+  deal: deals,
+  invoice: invoices,
+  payment: payments,
+  message: messages,
+  task: tasks,
+  satisfaction_response: satisfactionResponses,
+  cost: costs,
+} as const;
+
+export type FactKind = keyof typeof factTables;
