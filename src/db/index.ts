@@ -1,22 +1,18 @@
 import postgres from 'postgres';
-import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { Logger as WorkerLogger, runMigrations as runWorkerMigrations } from 'graphile-worker';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as schema from './schema/index.js';
 
 export * as schema from './schema/index.js';
 export { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
 
 export type Sql = postgres.Sql<{}>;
-export type Db = PostgresJsDatabase<typeof schema>;
-
 export interface Database {
   url: string;
   sql: Sql;
-  db: Db;
   close: () => Promise<void>;
 }
 
@@ -28,7 +24,7 @@ export function openDatabase(url: string, options: { max?: number } = {}): Datab
     onnotice: () => {},
     connection: { application_name: 'hub' },
   });
-  return { url, sql, db: drizzle(sql, { schema }), close: () => sql.end({ timeout: 5 }) };
+  return { url, sql, close: () => sql.end({ timeout: 5 }) };
 }
 
 const MIGRATION_LOCK = 7_318_042;
@@ -38,7 +34,13 @@ export async function migrateDatabase(database: Database): Promise<void> {
   const lock = await database.sql.reserve();
   try {
     await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
-    await migrate(database.db, { migrationsFolder });
+    // drizzle() rewires its client's type parsers (dates and json stay strings), so it gets a client of its own.
+    const migrationClient = postgres(database.url, { max: 1, onnotice: () => {} });
+    try {
+      await migrate(drizzle(migrationClient), { migrationsFolder });
+    } finally {
+      await migrationClient.end();
+    }
     await runWorkerMigrations({ connectionString: database.url, logger: silentWorkerLogger });
     await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`;
   } finally {

@@ -5,6 +5,7 @@ import { decodeCursor, toPage, type PageRequest } from '../pagination.js';
 import { decryptSecret, encryptSecret } from '../secrets.js';
 import type { Connector } from '../ingest/contract.js';
 import { createHttpClient } from '../ingest/http.js';
+import { findFile } from '../files/index.js';
 
 export const scheduleSchema = z
   .object({ every_minutes: z.number().int().min(5).max(7 * 24 * 60).describe('Start a sync this many minutes after the last one was requested.') })
@@ -141,7 +142,7 @@ export async function checkConnection(context: HubContext, workspaceId: string, 
     config: row.config,
     credentials: openCredentials(context, row),
     http: createHttpClient({ signal: controller.signal, policy: { retries: 2 } }),
-    file: undefined,
+    file: connector.readsFiles ? await findFile(context, row.id) : undefined,
     batchSize: context.config.HUB_SYNC_BATCH_SIZE,
     signal: controller.signal,
     note: () => {},

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import type { FactKind } from '../../db/schema/canonical.js';
 import type { HttpClient } from './http.js';
@@ -74,6 +75,8 @@ export interface Connector<Config = any, Credentials = any> {
   credentialsSchema?: z.ZodType<Credentials>;
   /** File connectors read the connection's newest uploaded file unless a run names one. */
   readsFiles?: boolean;
+  /** File connectors that fetch their file themselves (e.g. from a URL); null falls back to uploads. */
+  fetchFile?(context: ConnectorContext<Config, Credentials>): Promise<{ filename: string; body: Readable } | null>;
   /** Verifies config and credentials against the source; throws HubError with an owner-readable message. */
   check(context: ConnectorContext<Config, Credentials>): Promise<{ message: string; details?: unknown }>;
   streams(context: ConnectorContext<Config, Credentials>): Promise<StreamDefinition[]>;

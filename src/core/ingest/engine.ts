@@ -3,8 +3,8 @@ import type { Sql } from '../../db/index.js';
 import type { HubContext } from '../context.js';
 import { HubError, SourceAuthError } from '../errors.js';
 import { connectorOf, openCredentials, type ConnectionRow } from '../connections/index.js';
-import { findFile } from '../files/index.js';
-import { RecordError, type Connector, type ConnectorContext, type Fact, type FactKind, type Page, type SourceRecord, type StreamDefinition } from './contract.js';
+import { findFile, saveUpload } from '../files/index.js';
+import { RecordError, type Connector, type ConnectorContext, type Fact, type FactKind, type Page, type SourceFile, type SourceRecord, type StreamDefinition } from './contract.js';
 import { factTableList, tombstoneFacts, upsertFacts, type FactRow } from './facts.js';
 import { createHttpClient } from './http.js';
 import type { StreamStats, SyncRunRow } from './runs.js';
@@ -49,11 +49,12 @@ export async function runSync(context: HubContext, runId: string, options: RunSy
       config: connection.config,
       credentials: openCredentials(context, connection),
       http: createHttpClient({ signal: abort.signal, onRetry: (info) => log.warn(info, 'source request retried') }),
-      file: connector.readsFiles ? await findFile(context, connection.id, run.options.file_id) : undefined,
+      file: undefined,
       batchSize: context.config.HUB_SYNC_BATCH_SIZE,
       signal: abort.signal,
       note: (code, message, details) => notes.push({ code, message, details }),
     };
+    if (connector.readsFiles) connectorContext.file = await resolveRunFile(context, connection, connector, connectorContext, run.options.file_id);
     if (connector.readsFiles && !connectorContext.file) {
       throw new HubError('no_file', 400, `Nothing to read yet: upload a file with POST /v1/connections/${connection.id}/files or run "hub sync ${connection.id} --file PATH".`);
     }
@@ -95,6 +96,14 @@ export async function runSync(context: HubContext, runId: string, options: RunSy
   if (finished && !runError) await sql`update hub.connections set status = 'active', status_message = null where id = ${run.connection_id} and status = 'failing'`;
   log.info({ status: finished?.status, streams: streamStats }, 'sync finished');
   return finished;
+}
+
+/** The file a run reads: the one it names, else a fresh download by the connector, else the newest upload. */
+async function resolveRunFile(context: HubContext, connection: ConnectionRow, connector: Connector, connectorContext: ConnectorContext<unknown, unknown>, fileId?: string): Promise<SourceFile | undefined> {
+  if (fileId) return findFile(context, connection.id, fileId);
+  const fetched = await connector.fetchFile?.(connectorContext);
+  if (fetched) return saveUpload(context, { workspaceId: connection.workspace_id, connectionId: connection.id }, fetched.filename, fetched.body);
+  return findFile(context, connection.id);
 }
 
 function emptyStats(): StreamStats {

@@ -1,0 +1,160 @@
+import { parseArgs } from 'node:util';
+import type { AddressInfo } from 'node:net';
+import { ConfigError } from './config.js';
+import { bootHub, startApi, type Hub } from './boot.js';
+import { bootstrapIfEmpty, createApiKey, createWorkspace, type Role } from './core/auth/index.js';
+import { HubError } from './core/errors.js';
+import { registerLocalFile } from './core/files/index.js';
+import { getSyncRun, requestSync, runSync, type StreamStats, type SyncRunRow } from './core/ingest/index.js';
+import { startWorker } from './jobs/index.js';
+
+const USAGE = `hub: integration hub for service businesses
+
+  hub start                         API and worker in one process (embedded PostgreSQL unless DATABASE_URL is set)
+  hub api                           API only
+  hub worker                        worker only (run as many as you like against one database)
+  hub migrate                       apply database migrations and exit
+  hub workspaces create NAME        create a workspace, print its id
+  hub keys create --workspace ID --role admin|read [--name NAME]
+                                    create an API key (printed once)
+  hub sync CONNECTION_ID [--file PATH] [--confirm-deletes]
+                                    run one sync in the foreground with a progress line
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      return serveForever({ api: true, worker: true });
+    case 'api':
+      return serveForever({ api: true, worker: false });
+    case 'worker':
+      return serveForever({ api: false, worker: true });
+    case 'migrate':
+      return withHub(async () => {
+        console.log('Migrations are applied.');
+      });
+    case 'workspaces':
+      return workspacesCommand(rest);
+    case 'keys':
+      return keysCommand(rest);
+    case 'sync':
+      return syncCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
+      return command ? 0 : 1;
+    default:
+      process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
+      return 1;
+  }
+}
+
+async function withHub(work: (hub: Hub) => Promise<void>, options: { quiet?: boolean } = {}): Promise<number> {
+  const hub = await bootHub(options.quiet ? { log: undefined } : {});
+  try {
+    await work(hub);
+    return 0;
+  } finally {
+    await hub.close();
+  }
+}
+
+async function serveForever(roles: { api: boolean; worker: boolean }): Promise<number> {
+  const hub = await bootHub();
+  const { context } = hub;
+  const stops: (() => Promise<void>)[] = [];
+  if (roles.worker) {
+    const runner = await startWorker(context, hub.database.url);
+    stops.push(() => runner.stop());
+    context.log.info({ concurrency: context.config.HUB_WORKER_CONCURRENCY }, 'worker started');
+  }
+  if (roles.api) {
+    const server = await startApi(context, context.config.PORT, context.config.HUB_HOST);
+    stops.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const base = `http://${context.config.HUB_HOST}:${port}`;
+    context.log.info({ url: base }, 'API listening');
+    const bootstrap = await bootstrapIfEmpty(context.sql);
+    if (bootstrap) {
+      // Printed once, to the terminal, never to the log: the key is not stored in clear anywhere.
+      process.stderr.write(`\nFirst start: created a workspace and an admin API key. It is shown only now, keep it:\n\n  ${bootstrap.key}\n\nTry it:\n  curl -H "Authorization: Bearer ${bootstrap.key}" ${base}/v1/connectors\n\nAPI reference: ${base}/docs\n\n`);
+    }
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  context.log.info('shutting down');
+  for (const stop of stops.reverse()) await stop();
+  await hub.close();
+  return 0;
+}
+
+async function workspacesCommand(args: string[]): Promise<number> {
+  const [sub, name] = args;
+  if (sub !== 'create' || !name) throw new UsageError('Usage: hub workspaces create NAME');
+  return withHub(async ({ context }) => {
+    const workspace = await createWorkspace(context.sql, name);
+    console.log(workspace.id);
+  });
+}
+
+async function keysCommand(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { workspace: { type: 'string' }, role: { type: 'string', default: 'admin' }, name: { type: 'string' } } });
+  if (positionals[0] !== 'create' || !values.workspace) throw new UsageError('Usage: hub keys create --workspace ID --role admin|read [--name NAME]');
+  if (values.role !== 'admin' && values.role !== 'read') throw new UsageError('--role must be admin or read');
+  return withHub(async ({ context }) => {
+    const [workspace] = await context.sql`select id from hub.workspaces where id::text = ${values.workspace!}`;
+    if (!workspace) throw new HubError('not_found', 404, `No workspace ${values.workspace}.`);
+    const { key } = await createApiKey(context.sql, { workspaceId: workspace.id, role: values.role as Role, name: values.name });
+    console.log(key);
+  });
+}
+
+async function syncCommand(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { file: { type: 'string' }, 'confirm-deletes': { type: 'boolean', default: false } } });
+  const connectionId = positionals[0];
+  if (!connectionId) throw new UsageError('Usage: hub sync CONNECTION_ID [--file PATH] [--confirm-deletes]');
+  let finished: SyncRunRow | undefined;
+  await withHub(async ({ context }) => {
+    const [connection] = await context.sql<{ id: string; workspace_id: string }[]>`
+      select id, workspace_id from hub.connections where id::text = ${connectionId} and deleted_at is null`;
+    if (!connection) throw new HubError('not_found', 404, `No connection ${connectionId}.`);
+    const file = values.file ? await registerLocalFile(context, { workspaceId: connection.workspace_id, connectionId: connection.id }, values.file) : undefined;
+    const run = await requestSync(context, connection.workspace_id, connection.id, 'cli', { file_id: file?.id, confirm_deletes: values['confirm-deletes'] || undefined });
+    const started = Date.now();
+    const progress = (stream: string, stats: StreamStats) => {
+      const seconds = (Date.now() - started) / 1000;
+      const written = stats.inserted + stats.updated;
+      process.stderr.write(`\r${stream}: read ${stats.read}, written ${written}, unchanged ${stats.unchanged}, quarantined ${stats.quarantined} (${Math.round(stats.read / Math.max(seconds, 0.001))} records/s)   `);
+    };
+    finished = await runSync(context, run.id, { onProgress: ({ stream, stats }) => progress(stream, stats) });
+    // Another worker may have claimed the job first: follow that run to its end instead.
+    while (!finished || finished.status === 'queued' || finished.status === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      finished = await getSyncRun(context, connection.workspace_id, run.id);
+      for (const [stream, stats] of Object.entries(finished.streams)) progress(stream, stats);
+    }
+    process.stderr.write('\n');
+    for (const note of finished.notes) console.log(`note: ${note.message}`);
+    for (const [stream, stats] of Object.entries(finished.streams)) {
+      console.log(`${stream}: ${stats.status}; read ${stats.read}, inserted ${stats.inserted}, updated ${stats.updated}, unchanged ${stats.unchanged}, quarantined ${stats.quarantined}, deleted ${stats.deleted}${stats.error ? `; ${stats.error.message}` : ''}`);
+    }
+    console.log(`sync run ${finished.id}: ${finished.status}${finished.error ? ` (${finished.error.message})` : ''}`);
+  });
+  return finished?.status === 'succeeded' ? 0 : 1;
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    // Errors an owner can act on are one line; anything else is a bug and keeps its stack.
+    if (error instanceof ConfigError || error instanceof UsageError || error instanceof HubError) process.stderr.write(`hub: ${error.message}\n`);
+    else process.stderr.write(`hub: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
