@@ -24,7 +24,7 @@ export interface TestHub {
   env: Record<string, string>;
   /** Every log line the hub wrote, for assertions (e.g. that no secret leaks). */
   logs: string[];
-  request: (method: string, urlPath: string, options?: { key?: string; json?: unknown; body?: BodyInit; headers?: Record<string, string> }) => Promise<Response>;
+  request: (method: string, urlPath: string, options?: { key?: string; json?: unknown; body?: BodyInit | Buffer; headers?: Record<string, string> }) => Promise<Response>;
   workspace: (role?: Role) => Promise<{ workspaceId: string; key: string; readKey: string }>;
   startWorker: () => Promise<Runner>;
   waitForRun: (key: string, runId: string, timeoutMs?: number) => Promise<any>;
@@ -72,7 +72,7 @@ export async function createTestHub(options: { worker?: boolean; env?: Record<st
     request: async (method, urlPath, requestOptions = {}) => {
       const headers: Record<string, string> = { ...requestOptions.headers };
       if (requestOptions.key) headers.authorization = `Bearer ${requestOptions.key}`;
-      let body = requestOptions.body;
+      let body = Buffer.isBuffer(requestOptions.body) ? new Uint8Array(requestOptions.body) : requestOptions.body;
       if (requestOptions.json !== undefined) {
         headers['content-type'] = 'application/json';
         body = JSON.stringify(requestOptions.json);
