@@ -43,7 +43,8 @@ export async function runSync(context: HubContext, runId: string, options: RunSy
   const streamStats: Record<string, StreamStats> = {};
   let runError: { code: string; message: string } | null = null;
   try {
-    const [connection] = await sql<ConnectionRow[]>`select * from hub.connections where id = ${run.connection_id}`;
+    const [connection] = await sql<(ConnectionRow & { deleted_at: Date | null })[]>`select * from hub.connections where id = ${run.connection_id}`;
+    if (connection.deleted_at) throw new HubError('connection_deleted', 410, 'The connection was deleted before this sync started.');
     const connector = connectorOf(context, connection.kind);
     const connectorContext: ConnectorContext<unknown, unknown> = {
       config: connection.config,
