@@ -11,7 +11,8 @@ export function encryptSecret(masterKey: Buffer, value: unknown): string {
 export function decryptSecret(masterKey: Buffer, sealed: string): unknown {
   const [version, iv, tag, ciphertext] = sealed.split('.');
   if (version !== 'v1' || !iv || !tag || ciphertext === undefined) throw new Error('Unrecognised encrypted secret format.');
-  const decipher = crypto.createDecipheriv('aes-256-gcm', masterKey, Buffer.from(iv, 'base64url'));
+  // A full 16-byte tag is required: GCM would otherwise accept a truncated, forgeable one.
+  const decipher = crypto.createDecipheriv('aes-256-gcm', masterKey, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   const plaintext = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]);
   return JSON.parse(plaintext.toString('utf8'));

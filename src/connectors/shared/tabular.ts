@@ -27,7 +27,6 @@ export const tabularFields = {
 export type TabularField = keyof typeof tabularFields;
 export const tabularFieldNames = Object.keys(tabularFields) as [TabularField, ...TabularField[]];
 
-const KEY_HEADERS = ['id', 'external id', 'client id', 'customer id', 'key', '№', '#', 'номер', 'код', 'id клиента'];
 
 export const tabularMappingSchema = {
   key_column: z.string().min(1).optional().describe('Header of the column that identifies a row across syncs (suggested from the headers when absent: an id column, else email, else phone, else name).'),
@@ -47,6 +46,8 @@ export interface TabularMapping {
 export function normaliseHeader(header: string): string {
   return header.normalize('NFKC').toLowerCase().replace(/ё/g, 'е').replace(/[^\p{L}\p{N}#№]+/gu, ' ').trim();
 }
+
+const KEY_HEADERS = ['id', 'external id', 'client id', 'customer id', 'key', '№', '#', 'номер', 'код', 'id клиента'].map(normaliseHeader);
 
 const headerIndex = new Map<string, TabularField>();
 for (const [field, spec] of Object.entries(tabularFields)) for (const header of spec.headers) headerIndex.set(normaliseHeader(header), field as TabularField);
@@ -80,6 +81,9 @@ function suggestColumns(headers: string[]): Record<string, TabularField> {
       taken.add(field);
     }
   }
+  // "Имя" beside "Фамилия" (Name beside Surname) is the given name, not the full name.
+  const nameHeader = Object.keys(columns).find((header) => columns[header] === 'person.name');
+  if (nameHeader && taken.has('person.last_name') && !taken.has('person.first_name')) columns[nameHeader] = 'person.first_name';
   return columns;
 }
 

@@ -3,45 +3,51 @@
 
 export class ValueError extends Error {}
 
-const CURRENCY_SYMBOLS: [RegExp, string][] = [
-  [/₽|руб\.?|р\./i, 'RUB'],
-  [/\$|usd/i, 'USD'],
-  [/€|eur/i, 'EUR'],
-  [/£|gbp/i, 'GBP'],
-  [/₸|тг|kzt/i, 'KZT'],
-  [/₴|грн|uah/i, 'UAH'],
+// Currency markers people write next to amounts; \p{L} guards keep "р" from matching inside words.
+const CURRENCY_MARKERS: [string, RegExp][] = [
+  ['RUB', /₽|(?<!\p{L})(?:руб(?:л[а-яё]*|\.)?|р\.|р(?!\p{L})|rub(?!\p{L}))/iu],
+  ['USD', /US\$|\$|(?<!\p{L})usd(?!\p{L})/iu],
+  ['EUR', /€|(?<!\p{L})(?:eur|евро)(?!\p{L})/iu],
+  ['GBP', /£|(?<!\p{L})gbp(?!\p{L})/iu],
+  ['KZT', /₸|(?<!\p{L})(?:тг|тенге|kzt)(?!\p{L})/iu],
+  ['UAH', /₴|(?<!\p{L})(?:грн|uah)(?!\p{L})/iu],
+  ['JPY', /[¥￥]|(?<!\p{L})jpy(?!\p{L})/iu],
 ];
+const ISO_CODE = /(?<!\p{L})([A-Za-z]{3})(?!\p{L})/u;
+const KNOWN_CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
 /** Digits after the decimal point of a currency (USD 2, JPY 0), from the runtime's ISO 4217 data. */
 export function currencyExponent(currency: string): number {
-  try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  } catch {
-    throw new ValueError(`"${currency}" is not an ISO 4217 currency code`);
-  }
+  if (!KNOWN_CURRENCIES.has(currency)) throw new ValueError(`"${currency}" is not an ISO 4217 currency code`);
+  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+/** The currency a cell names (symbol, word or ISO code) and the text without it. */
+function splitCurrency(text: string): { currency?: string; rest: string } {
+  for (const [code, pattern] of CURRENCY_MARKERS) if (pattern.test(text)) return { currency: code, rest: text.replace(pattern, '') };
+  const iso = ISO_CODE.exec(text);
+  if (iso && KNOWN_CURRENCIES.has(iso[1].toUpperCase())) return { currency: iso[1].toUpperCase(), rest: text.replace(ISO_CODE, '') };
+  return { rest: text };
 }
 
 export function parseCurrency(text: string): string | undefined {
-  const value = text.trim().toUpperCase();
-  if (value === '') return undefined;
-  for (const [pattern, code] of CURRENCY_SYMBOLS) if (pattern.test(value)) return code;
-  if (!/^[A-Z]{3}$/.test(value)) throw new ValueError(`"${text}" is not a currency code (expected e.g. USD, EUR, RUB)`);
-  currencyExponent(value);
-  return value;
+  if (text.trim() === '') return undefined;
+  const { currency, rest } = splitCurrency(text.trim());
+  if (!currency || rest.trim() !== '') throw new ValueError(`"${text}" is not a currency code (expected e.g. USD, EUR, RUB)`);
+  return currency;
 }
 
 /**
- * "1 234,50", "1,234.50", "$1,234.50", "(120)" → minor units of the currency, plus the
- * currency a symbol in the cell names. A lone separator followed by exactly three digits
- * groups thousands ("1,234" is 1234); otherwise it is the decimal point.
+ * "1 234,50", "1,234.50", "$1,234.50", "1 500 рублей", "(120)" → minor units of the
+ * currency, plus the currency the cell names. A lone separator followed by exactly three
+ * digits groups thousands ("1,234" is 1234) unless the integer part is 0 ("0,500" is 0.5);
+ * otherwise it is the decimal point.
  */
 export function parseAmount(text: string, currency: string): { minor: number; currency?: string } | undefined {
   const raw = text.trim();
   if (raw === '') return undefined;
-  const symbolCurrency = CURRENCY_SYMBOLS.find(([pattern]) => pattern.test(raw))?.[1];
-  let body = CURRENCY_SYMBOLS.reduce((value, [pattern]) => value.replace(new RegExp(pattern.source, 'gi'), ''), raw)
-    .replace(/\b[A-Z]{3}\b/g, '')
-    .replace(/[\s\u00a0\u202f'’]/g, '');
+  const split = splitCurrency(raw);
+  let body = split.rest.replace(/[\s\u00a0\u202f'’]/g, '');
   let negative = false;
   if (/^\(.*\)$/.test(body)) [negative, body] = [true, body.slice(1, -1)];
   if (/^[-−]|[-−]$/.test(body)) [negative, body] = [true, body.replace(/^[-−]|[-−]$/g, '')];
@@ -54,24 +60,30 @@ export function parseAmount(text: string, currency: string): { minor: number; cu
   else if (lastComma >= 0 || lastDot >= 0) {
     const separator = lastComma >= 0 ? ',' : '.';
     const onlyOne = body.indexOf(separator) === body.lastIndexOf(separator);
-    if (onlyOne && body.length - body.lastIndexOf(separator) - 1 !== 3) decimalAt = body.lastIndexOf(separator);
+    const leadingZero = body.slice(0, body.indexOf(separator)) === '0';
+    if (onlyOne && (body.length - body.lastIndexOf(separator) - 1 !== 3 || leadingZero)) decimalAt = body.lastIndexOf(separator);
   }
   const grouped = decimalAt >= 0 ? body.slice(0, decimalAt) : body;
   if (grouped.split(/[.,]/).slice(1).some((group) => group.length !== 3)) throw new ValueError(`"${text}" is not an amount`);
   const integerPart = grouped.replace(/[.,]/g, '');
   const fractionPart = decimalAt >= 0 ? body.slice(decimalAt + 1) : '';
   if (/[.,]/.test(fractionPart)) throw new ValueError(`"${text}" is not an amount`);
-  const resolvedCurrency = symbolCurrency ?? currency;
+  const resolvedCurrency = split.currency ?? currency;
   const exponent = currencyExponent(resolvedCurrency);
-  if (fractionPart.length > exponent) throw new ValueError(`"${text}" has more decimals than ${resolvedCurrency} allows`);
-  const minor = Number(integerPart || '0') * 10 ** exponent + Number(fractionPart.padEnd(exponent, '0') || '0');
+  // Trailing zeros past the currency's decimals are harmless ("0,500" €); other digits would be lost.
+  const fraction = fractionPart.slice(exponent).replace(/0/g, '') === '' ? fractionPart.slice(0, exponent) : fractionPart;
+  if (fraction.length > exponent) throw new ValueError(`"${text}" has more decimals than ${resolvedCurrency} allows`);
+  const minor = Number(integerPart || '0') * 10 ** exponent + Number(fraction.padEnd(exponent, '0') || '0');
   if (!Number.isSafeInteger(minor)) throw new ValueError(`"${text}" is too large an amount`);
-  return { minor: negative ? -minor : minor, currency: symbolCurrency };
+  return { minor: negative ? -minor : minor, currency: split.currency };
 }
 
 export type DateOrder = 'DMY' | 'MDY' | 'YMD';
 
-/** ISO 8601, "31.12.2024 14:30", "12/31/2024" (by date order); a value without a zone is read as UTC. */
+/**
+ * ISO 8601, "31.12.2024 14:30", "31.12.24", "12/31/2024" (by date order); a value without
+ * a zone is read as UTC. Two-digit years are 2000–2069 or 1970–1999.
+ */
 export function parseDate(text: string, order: DateOrder): string | undefined {
   const raw = text.trim();
   if (raw === '') return undefined;
@@ -85,8 +97,9 @@ export function parseDate(text: string, order: DateOrder): string | undefined {
     const [, a, b, c, hh = '0', mm = '00', ss = '00'] = local;
     const dotted = raw.includes('.');
     const effective: DateOrder = a.length === 4 ? 'YMD' : dotted ? 'DMY' : order === 'YMD' ? 'DMY' : order;
-    const [y, m, d] = effective === 'YMD' ? [a, b, c] : effective === 'DMY' ? [c, b, a] : [c, a, b];
-    if (y.length !== 4) throw new ValueError(`"${text}" is not a date with a four-digit year`);
+    const [year, m, d] = effective === 'YMD' ? [a, b, c] : effective === 'DMY' ? [c, b, a] : [c, a, b];
+    if (year.length !== 4 && year.length !== 2) throw new ValueError(`"${text}" is not a date (the year needs four or two digits)`);
+    const y = year.length === 2 ? String(Number(year) < 70 ? 2000 + Number(year) : 1900 + Number(year)) : year;
     return build(y, m, d, hh, mm, ss, raw);
   }
   throw new ValueError(`"${text}" is not a date (expected e.g. 2024-12-31 or 31.12.2024)`);
@@ -94,24 +107,28 @@ export function parseDate(text: string, order: DateOrder): string | undefined {
 
 function build(y: string, m: string, d: string, hh: string, mm: string, ss: string, raw: string, zone?: string): string {
   const pad = (value: string) => value.padStart(2, '0');
+  // Date() rolls 31.02 over to March; checking the calendar day first catches that, whatever the zone.
+  const day = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+  if (day.getUTCMonth() !== Number(m) - 1 || day.getUTCDate() !== Number(d) || Number(hh) > 23) throw new ValueError(`"${raw}" is not a real date`);
   const offset = !zone || zone.toUpperCase() === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
   const date = new Date(`${y}-${pad(m)}-${pad(d)}T${pad(hh)}:${mm}:${ss}${offset}`);
-  // Date() rolls 31.02 over to March; a round trip of the day catches that.
-  if (Number.isNaN(date.getTime()) || (offset === 'Z' && date.getUTCDate() !== Number(d))) throw new ValueError(`"${raw}" is not a real date`);
+  if (Number.isNaN(date.getTime())) throw new ValueError(`"${raw}" is not a real date`);
   return date.toISOString();
 }
 
 const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]{2,}$/;
 
+/** "a@x.com; b@y.com" or "Anna Petrova <anna@example.com>" (as copied from a mail client). */
 export function parseEmails(text: string): string[] {
-  const parts = text.split(/[,;\s]+/).map((part) => part.trim().replace(/^mailto:/i, '')).filter(Boolean);
+  const bracketed = [...text.matchAll(/<([^<>\s]+@[^<>\s]+)>/g)].map((match) => match[1]);
+  const parts = (bracketed.length > 0 ? bracketed : text.split(/[,;\s]+/)).map((part) => part.trim().replace(/^mailto:/i, '')).filter(Boolean);
   for (const part of parts) if (!EMAIL.test(part)) throw new ValueError(`"${part}" is not an email address`);
   return [...new Set(parts.map((part) => part.toLowerCase()))];
 }
 
 /** Phones are kept as written (trimmed); E.164 normalisation belongs to reconciliation, which knows the region. */
 export function parsePhones(text: string): string[] {
-  const parts = text.split(/[,;\/]|\s{2,}/).map((part) => part.trim()).filter(Boolean);
+  const parts = text.split(/[,;\/\r\n]|\s{2,}/).map((part) => part.trim()).filter(Boolean);
   for (const part of parts) {
     const digits = part.replace(/\D/g, '');
     if (!/^[+\d\s().\-–]+(?:\s*(?:ext\.?|доб\.?|x)\s*\d+)?$/i.test(part) || digits.length < 5 || digits.length > 17) {
