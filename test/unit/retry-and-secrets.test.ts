@@ -6,7 +6,7 @@ import { decryptSecret, encryptSecret, randomBase62 } from '../../src/core/secre
 
 // How long to wait before retrying a source; credentials sealed at rest; the hash that dedupes records.
 
-const policy: RetryPolicy = { retries: 6, baseDelayMs: 500, maxDelayMs: 60_000 };
+const policy: RetryPolicy = { retries: 6, baseDelayMs: 500, maxDelayMs: 60_000, headersTimeoutMs: 60_000 };
 
 describe('retryDelayMs', () => {
   afterEach(() => {
@@ -79,7 +79,7 @@ describe('retryDelayMs', () => {
   });
 
   it('follows a custom policy', () => {
-    const quick: RetryPolicy = { retries: 3, baseDelayMs: 100, maxDelayMs: 1000 };
+    const quick: RetryPolicy = { retries: 3, baseDelayMs: 100, maxDelayMs: 1000, headersTimeoutMs: 60_000 };
     expect(retryDelayMs(2, null, quick, () => 0)).toBe(200);
     expect(retryDelayMs(4, null, quick, () => 0.25)).toBe(625);
   });

@@ -174,7 +174,7 @@ export const csvConnector: Connector<CsvConfig, CsvCredentials> = {
   },
 
   async check(context) {
-    if (context.config.url && !context.file) {
+    if (context.config.url) {
       const fetched = await csvConnector.fetchFile!(context);
       fetched?.body.destroy();
       return { message: `${context.config.url} answered and can be read.` };

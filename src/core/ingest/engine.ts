@@ -84,6 +84,8 @@ export async function runSync(context: HubContext, runId: string, options: RunSy
       return undefined;
     }
     runError = describeError(error);
+    // e.g. a file connector's download refused before any stream started
+    if (error instanceof SourceAuthError) await markNeedsReauth(sql, run.connection_id, error.message);
     log.warn({ error: runError }, 'sync failed');
   } finally {
     clearInterval(heartbeat);

@@ -7,13 +7,15 @@ export interface RetryPolicy {
   retries: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /** Until the response headers arrive; a body may then stream for as long as it needs. */
+  headersTimeoutMs: number;
 }
 
 export interface HttpClient {
   fetch(url: string, init?: RequestInit & { source?: string }): Promise<Response>;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { retries: 6, baseDelayMs: 500, maxDelayMs: 60_000 };
+export const defaultRetryPolicy: RetryPolicy = { retries: 6, baseDelayMs: 500, maxDelayMs: 60_000, headersTimeoutMs: 60_000 };
 
 export function createHttpClient(options: { policy?: Partial<RetryPolicy>; signal?: AbortSignal; onRetry?: (info: { url: string; status: number | string; attempt: number; delayMs: number }) => void } = {}): HttpClient {
   const policy = { ...defaultRetryPolicy, ...options.policy };
@@ -23,11 +25,16 @@ export function createHttpClient(options: { policy?: Partial<RetryPolicy>; signa
       for (let attempt = 0; ; attempt++) {
         let response: Response | undefined;
         let failure: string | undefined;
+        const timeout = new AbortController();
+        const timer = setTimeout(() => timeout.abort(new Error(`no response within ${policy.headersTimeoutMs / 1000} s`)), policy.headersTimeoutMs);
         try {
-          response = await fetch(url, { ...init, signal: init.signal ?? options.signal });
+          const signals = [timeout.signal, init.signal ?? options.signal].filter((signal): signal is AbortSignal => Boolean(signal));
+          response = await fetch(url, { ...init, signal: AbortSignal.any(signals) });
         } catch (error) {
           if (options.signal?.aborted) throw error;
-          failure = error instanceof Error ? error.message : String(error);
+          failure = timeout.signal.aborted ? String(timeout.signal.reason?.message ?? 'timed out') : error instanceof Error ? error.message : String(error);
+        } finally {
+          clearTimeout(timer);
         }
         if (response && (response.status === 401 || response.status === 403)) {
           throw new SourceAuthError(`${source} rejected the credentials (HTTP ${response.status}): reconnect the connection with valid credentials.`, { status: response.status });
@@ -41,7 +48,8 @@ export function createHttpClient(options: { policy?: Partial<RetryPolicy>; signa
           throw new SourceError(`${source} kept failing after ${attempt + 1} attempts (${response ? `HTTP ${response.status}` : failure}).`, { status: response?.status });
         }
         const delayMs = retryDelayMs(attempt, response?.headers.get('retry-after') ?? null, policy);
-        await response?.body?.cancel();
+        // Not awaited: a body someone else tees (an interceptor, a tracer) may never settle.
+        void response?.body?.cancel().catch(() => {});
         options.onRetry?.({ url: redactUrl(url), status: response?.status ?? failure ?? 'error', attempt: attempt + 1, delayMs });
         await sleep(delayMs, options.signal);
       }
