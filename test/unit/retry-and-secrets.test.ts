@@ -14,7 +14,7 @@ describe('retryDelayMs', () => {
   });
 
   it('uses the default policy of 6 retries from 500 ms up to a minute', () => {
-    expect(defaultRetryPolicy).toEqual({ retries: 6, baseDelayMs: 500, maxDelayMs: 60_000 });
+    expect(defaultRetryPolicy).toEqual({ retries: 6, baseDelayMs: 500, maxDelayMs: 60_000, headersTimeoutMs: 60_000 });
   });
 
   it("waits the seconds Retry-After gives ('5' → 5000 ms), whatever the attempt", () => {
