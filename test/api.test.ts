@@ -267,6 +267,61 @@ describe('cursor pagination', () => {
     await expectError(await hub.request('GET', '/v1/quarantine?cursor=garbage!!', { key }), 400, 'invalid_request');
   });
 
+  async function walk(key: string, listPath: string, limit: number) {
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    do {
+      const response = await hub.request('GET', `${listPath}?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, { key });
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as { data: { id: string }[]; next_cursor: string | null };
+      pages.push(page.data.map((row) => row.id));
+      cursor = page.next_cursor;
+    } while (cursor && pages.length < 10);
+    return pages;
+  }
+
+  it('walks connections created within one millisecond page by page, each exactly once', async () => {
+    const { key } = await hub.workspace();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await createConnection(key, { name: `c${i}` })).id);
+    // Microseconds apart inside one millisecond, plus two that tie exactly (the id breaks the tie).
+    const stamps = ['00.000101', '00.000102', '00.000103', '00.000104', '00.000104'];
+    for (const [i, id] of ids.entries()) {
+      await hub.sql`update hub.connections set created_at = ${`2026-01-01T00:00:${stamps[i]}Z`}::text::timestamptz where id = ${id}`;
+    }
+    const pages = await walk(key, '/v1/connections', 2);
+    expect(pages.map((page) => page.length)).toEqual([2, 2, 1]);
+    expect(pages.flat().sort()).toEqual([...ids].sort());
+    const singles = await walk(key, '/v1/connections', 1);
+    expect(singles.flat().sort()).toEqual([...ids].sort());
+  });
+
+  it('walks sync runs requested within one millisecond, newest first, each exactly once', async () => {
+    const { key } = await hub.workspace();
+    const runIds: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const connection = await createConnection(key, { name: `r${i}` });
+      const response = await hub.request('POST', `/v1/connections/${connection.id}/syncs`, { key, json: {} });
+      expect(response.status).toBe(202);
+      runIds.push(((await response.json()) as { id: string }).id);
+    }
+    for (const [i, id] of runIds.entries()) {
+      await hub.sql`update hub.sync_runs set requested_at = ${`2026-01-01T00:00:00.00050${i}Z`}::text::timestamptz where id = ${id}`;
+    }
+    const pages = await walk(key, '/v1/sync-runs', 1);
+    expect(pages.flat()).toEqual([...runIds].reverse());
+  });
+
+  it('answers 400, not 500, for a well-encoded cursor of the wrong shape', async () => {
+    const { key } = await hub.workspace();
+    for (const shape of [[], [1, 2], ['not a time', 'not a uuid'], { a: 1 }, ['2026-01-01T00:00:00Z', 5]]) {
+      const cursor = Buffer.from(JSON.stringify(shape)).toString('base64url');
+      await expectError(await hub.request('GET', `/v1/connections?cursor=${cursor}`, { key }), 400, 'invalid_request');
+      await expectError(await hub.request('GET', `/v1/sync-runs?cursor=${cursor}`, { key }), 400, 'invalid_request');
+      await expectError(await hub.request('GET', `/v1/quarantine?cursor=${cursor}`, { key }), 400, 'invalid_request');
+    }
+  });
+
   it('answers 400 for a limit outside 1–200', async () => {
     const { key } = await hub.workspace();
     await expectError(await hub.request('GET', '/v1/connections?limit=0', { key }), 400, 'invalid_request');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { HubContext } from '../context.js';
 import { badRequest, HubError, notFound } from '../errors.js';
-import { decodeCursor, toPage, type PageRequest } from '../pagination.js';
+import { decodeCursor, timeIdCursor, toPage, type PageRequest } from '../pagination.js';
 import { decryptSecret, encryptSecret } from '../secrets.js';
 import type { Connector } from '../ingest/contract.js';
 import { createHttpClient } from '../ingest/http.js';
@@ -87,14 +87,14 @@ export async function getConnection(context: HubContext, workspaceId: string, id
 }
 
 export async function listConnections(context: HubContext, workspaceId: string, page: PageRequest) {
-  const after = decodeCursor(page.cursor) as [string, string] | undefined;
-  const rows = await context.sql<ConnectionRow[]>`
-    select * from hub.connections
+  const after = decodeCursor(page.cursor, timeIdCursor);
+  const rows = await context.sql<(ConnectionRow & { sort_ts: string })[]>`
+    select *, to_json(created_at)#>>'{}' as sort_ts from hub.connections
     where workspace_id = ${workspaceId} and deleted_at is null
-      ${after ? context.sql`and (created_at, id) > (${after[0]}::timestamptz, ${after[1]}::uuid)` : context.sql``}
+      ${after ? context.sql`and (created_at, id) > (${after[0]}::text::timestamptz, ${after[1]}::uuid)` : context.sql``}
     order by created_at, id
     limit ${page.limit + 1}`;
-  return toPage(rows, page.limit, (row) => [row.created_at.toISOString(), row.id], presentConnection);
+  return toPage(rows, page.limit, (row) => [row.sort_ts, row.id], presentConnection);
 }
 
 export async function updateConnection(context: HubContext, workspaceId: string, id: string, patch: Partial<Omit<ConnectionInput, 'kind'>>) {

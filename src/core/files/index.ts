@@ -41,8 +41,10 @@ export async function saveUpload(context: HubContext, scope: { workspaceId: stri
       callback(null, chunk);
     },
   });
+  // Opened synchronously: an asynchronous open could finish after the cleanup below and leave an empty file.
+  const out = fs.createWriteStream(target, { fd: fs.openSync(target, 'wx') });
   try {
-    await pipeline(body, meter, fs.createWriteStream(target));
+    await pipeline(body, meter, out);
   } catch (error) {
     fs.rmSync(target, { force: true });
     throw error;

@@ -1,5 +1,5 @@
 import type { HubContext } from '../context.js';
-import { decodeCursor, toPage, type PageRequest } from '../pagination.js';
+import { decodeCursor, idCursor, toPage, type PageRequest } from '../pagination.js';
 
 interface QuarantineRow {
   id: number;
@@ -16,7 +16,7 @@ interface QuarantineRow {
 
 export async function listQuarantine(context: HubContext, workspaceId: string, filter: { connectionId?: string; syncRunId?: string }, page: PageRequest) {
   const { sql } = context;
-  const after = decodeCursor(page.cursor) as [number] | undefined;
+  const after = decodeCursor(page.cursor, idCursor);
   const rows = await sql<QuarantineRow[]>`
     select * from hub.quarantine
     where workspace_id = ${workspaceId}

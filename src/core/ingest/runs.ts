@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Sql } from '../../db/index.js';
 import type { HubContext } from '../context.js';
 import { HubError, notFound } from '../errors.js';
-import { decodeCursor, toPage, type PageRequest } from '../pagination.js';
+import { decodeCursor, timeIdCursor, toPage, type PageRequest } from '../pagination.js';
 import { getConnection } from '../connections/index.js';
 
 // Sync runs: requested with their job in one transaction, claimed by a worker, reaped when it dies.
@@ -95,16 +95,16 @@ export async function getSyncRun(context: HubContext, workspaceId: string, id: s
 }
 
 export async function listSyncRuns(context: HubContext, workspaceId: string, filter: { connectionId?: string }, page: PageRequest) {
-  const after = decodeCursor(page.cursor) as [string, string] | undefined;
+  const after = decodeCursor(page.cursor, timeIdCursor);
   const { sql } = context;
-  const rows = await sql<SyncRunRow[]>`
-    select * from hub.sync_runs
+  const rows = await sql<(SyncRunRow & { sort_ts: string })[]>`
+    select *, to_json(requested_at)#>>'{}' as sort_ts from hub.sync_runs
     where workspace_id = ${workspaceId}
       ${filter.connectionId ? sql`and connection_id = ${filter.connectionId}` : sql``}
-      ${after ? sql`and (requested_at, id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
+      ${after ? sql`and (requested_at, id) < (${after[0]}::text::timestamptz, ${after[1]}::uuid)` : sql``}
     order by requested_at desc, id desc
     limit ${page.limit + 1}`;
-  return toPage(rows, page.limit, (row) => [row.requested_at.toISOString(), row.id], presentSyncRun);
+  return toPage(rows, page.limit, (row) => [row.sort_ts, row.id], presentSyncRun);
 }
 
 /**
