@@ -262,6 +262,64 @@ CREATE TABLE "canonical"."tasks" (
 	"completed_at" timestamp with time zone
 );
 --> statement-breakpoint
+CREATE TABLE "hub"."events" (
+	"id" text PRIMARY KEY NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"type" text NOT NULL,
+	"subject" text,
+	"data" jsonb NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "hub"."webhook_attempts" (
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "hub"."webhook_attempts_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"delivery_id" bigint NOT NULL,
+	"endpoint_id" uuid NOT NULL,
+	"attempt" integer NOT NULL,
+	"url" text NOT NULL,
+	"outcome" text NOT NULL,
+	"status_code" integer,
+	"error" text,
+	"latency_ms" integer NOT NULL,
+	"response_snippet" text,
+	"attempted_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "hub"."webhook_deliveries" (
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "hub"."webhook_deliveries_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"workspace_id" uuid NOT NULL,
+	"event_id" text NOT NULL,
+	"endpoint_id" uuid NOT NULL,
+	"subject" text,
+	"trigger" text DEFAULT 'event' NOT NULL,
+	"status" text DEFAULT 'pending' NOT NULL,
+	"attempts" integer DEFAULT 0 NOT NULL,
+	"next_attempt_at" timestamp with time zone,
+	"last_status_code" integer,
+	"last_error" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"completed_at" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE TABLE "hub"."webhook_endpoints" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"url" text NOT NULL,
+	"description" text,
+	"event_types" text[] DEFAULT '{}'::text[] NOT NULL,
+	"enabled" boolean DEFAULT true NOT NULL,
+	"status" text DEFAULT 'healthy' NOT NULL,
+	"disabled_reason" text,
+	"secret_encrypted" text NOT NULL,
+	"previous_secret_encrypted" text,
+	"previous_secret_expires_at" timestamp with time zone,
+	"failing_since" timestamp with time zone,
+	"last_success_at" timestamp with time zone,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp with time zone
+);
+--> statement-breakpoint
 ALTER TABLE "hub"."api_keys" ADD CONSTRAINT "api_keys_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "hub"."connections" ADD CONSTRAINT "connections_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "hub"."files" ADD CONSTRAINT "files_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -270,6 +328,11 @@ ALTER TABLE "hub"."stream_states" ADD CONSTRAINT "stream_states_connection_id_co
 ALTER TABLE "hub"."stream_states" ADD CONSTRAINT "stream_states_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "hub"."sync_runs" ADD CONSTRAINT "sync_runs_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "hub"."sync_runs" ADD CONSTRAINT "sync_runs_connection_id_connections_id_fk" FOREIGN KEY ("connection_id") REFERENCES "hub"."connections"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "hub"."events" ADD CONSTRAINT "events_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "hub"."webhook_attempts" ADD CONSTRAINT "webhook_attempts_delivery_id_webhook_deliveries_id_fk" FOREIGN KEY ("delivery_id") REFERENCES "hub"."webhook_deliveries"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "hub"."webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_event_id_events_id_fk" FOREIGN KEY ("event_id") REFERENCES "hub"."events"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "hub"."webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_endpoint_id_webhook_endpoints_id_fk" FOREIGN KEY ("endpoint_id") REFERENCES "hub"."webhook_endpoints"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "hub"."webhook_endpoints" ADD CONSTRAINT "webhook_endpoints_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "api_keys_hash_key" ON "hub"."api_keys" USING btree ("hash");--> statement-breakpoint
 CREATE INDEX "connections_workspace_idx" ON "hub"."connections" USING btree ("workspace_id","created_at");--> statement-breakpoint
 CREATE INDEX "files_connection_idx" ON "hub"."files" USING btree ("connection_id","created_at");--> statement-breakpoint
@@ -304,4 +367,11 @@ CREATE INDEX "satisfaction_responses_workspace_idx" ON "canonical"."satisfaction
 CREATE INDEX "satisfaction_responses_connection_external_idx" ON "canonical"."satisfaction_responses" USING btree ("connection_id","external_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "tasks_source_record_key" ON "canonical"."tasks" USING btree ("source_record_id");--> statement-breakpoint
 CREATE INDEX "tasks_workspace_idx" ON "canonical"."tasks" USING btree ("workspace_id");--> statement-breakpoint
-CREATE INDEX "tasks_connection_external_idx" ON "canonical"."tasks" USING btree ("connection_id","external_id");
+CREATE INDEX "tasks_connection_external_idx" ON "canonical"."tasks" USING btree ("connection_id","external_id");--> statement-breakpoint
+CREATE INDEX "events_workspace_idx" ON "hub"."events" USING btree ("workspace_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "webhook_attempts_delivery_idx" ON "hub"."webhook_attempts" USING btree ("delivery_id","id");--> statement-breakpoint
+CREATE INDEX "webhook_attempts_endpoint_idx" ON "hub"."webhook_attempts" USING btree ("endpoint_id","attempted_at");--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_event_idx" ON "hub"."webhook_deliveries" USING btree ("event_id","id");--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_open_subject_idx" ON "hub"."webhook_deliveries" USING btree ("endpoint_id","subject","id") WHERE status in ('pending', 'waiting') and subject is not null;--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_endpoint_idx" ON "hub"."webhook_deliveries" USING btree ("endpoint_id","id");--> statement-breakpoint
+CREATE INDEX "webhook_endpoints_workspace_idx" ON "hub"."webhook_endpoints" USING btree ("workspace_id","created_at");

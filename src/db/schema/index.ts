@@ -1,2 +1,3 @@
 export * from './hub.js';
 export * from './canonical.js';
+export * from './webhooks.js';
