@@ -295,8 +295,8 @@ function checkRun(finished: SyncRunRow, expect: { read: number; inserted: number
 async function checkTables(sql: Sql, connectionId: string, rows: number, withCompany: number): Promise<void> {
   const [counts] = await sql<{ records: number; people: number; organizations: number; deals: number }[]>`
     select (select count(*)::int from hub.source_records where connection_id = ${connectionId} and deleted_at is null) as records,
-           (select count(*)::int from canonical.people where connection_id = ${connectionId} and deleted_at is null) as people,
-           (select count(*)::int from canonical.organizations where connection_id = ${connectionId} and deleted_at is null) as organizations,
+           (select count(*)::int from canonical.source_people where connection_id = ${connectionId} and deleted_at is null) as people,
+           (select count(*)::int from canonical.source_organizations where connection_id = ${connectionId} and deleted_at is null) as organizations,
            (select count(*)::int from canonical.deals where connection_id = ${connectionId} and deleted_at is null) as deals`;
   const expected = { records: rows, people: rows, organizations: withCompany, deals: rows };
   const wrong = (Object.keys(expected) as (keyof typeof expected)[]).filter((key) => counts[key] !== expected[key]);
@@ -512,8 +512,8 @@ export default async function ingestBench(argv: string[]): Promise<number> {
     if (copied !== rows) throw new Error(`The COPY baseline stored ${copied} rows, expected ${rows}.`);
 
     const [sizes] = await sql<{ hub: string; baseline: string }[]>`
-      select (pg_total_relation_size('hub.source_records') + pg_total_relation_size('canonical.people')
-              + pg_total_relation_size('canonical.organizations') + pg_total_relation_size('canonical.deals'))::text as hub,
+      select (pg_total_relation_size('hub.source_records') + pg_total_relation_size('canonical.source_people')
+              + pg_total_relation_size('canonical.source_organizations') + pg_total_relation_size('canonical.deals'))::text as hub,
              pg_total_relation_size('bench_copy_baseline')::text as baseline`;
 
     const rate = (m: Measurement) => m.rows / m.seconds;

@@ -29,6 +29,14 @@ CREATE TABLE "hub"."connections" (
 	"deleted_at" timestamp with time zone
 );
 --> statement-breakpoint
+CREATE TABLE "hub"."fact_changes" (
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "hub"."fact_changes_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"workspace_id" uuid NOT NULL,
+	"kind" text NOT NULL,
+	"source_record_ids" bigint[] NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "hub"."files" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"workspace_id" uuid NOT NULL,
@@ -105,10 +113,9 @@ CREATE TABLE "hub"."workspaces" (
 );
 --> statement-breakpoint
 CREATE TABLE "canonical"."costs" (
-	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"source_record_id" bigint PRIMARY KEY NOT NULL,
 	"workspace_id" uuid NOT NULL,
 	"connection_id" uuid NOT NULL,
-	"source_record_id" bigint NOT NULL,
 	"external_id" text NOT NULL,
 	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -121,10 +128,9 @@ CREATE TABLE "canonical"."costs" (
 );
 --> statement-breakpoint
 CREATE TABLE "canonical"."deals" (
-	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"source_record_id" bigint PRIMARY KEY NOT NULL,
 	"workspace_id" uuid NOT NULL,
 	"connection_id" uuid NOT NULL,
-	"source_record_id" bigint NOT NULL,
 	"external_id" text NOT NULL,
 	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -142,10 +148,9 @@ CREATE TABLE "canonical"."deals" (
 );
 --> statement-breakpoint
 CREATE TABLE "canonical"."invoices" (
-	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"source_record_id" bigint PRIMARY KEY NOT NULL,
 	"workspace_id" uuid NOT NULL,
 	"connection_id" uuid NOT NULL,
-	"source_record_id" bigint NOT NULL,
 	"external_id" text NOT NULL,
 	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -162,10 +167,9 @@ CREATE TABLE "canonical"."invoices" (
 );
 --> statement-breakpoint
 CREATE TABLE "canonical"."messages" (
-	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"source_record_id" bigint PRIMARY KEY NOT NULL,
 	"workspace_id" uuid NOT NULL,
 	"connection_id" uuid NOT NULL,
-	"source_record_id" bigint NOT NULL,
 	"external_id" text NOT NULL,
 	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -179,26 +183,10 @@ CREATE TABLE "canonical"."messages" (
 	"subject" text
 );
 --> statement-breakpoint
-CREATE TABLE "canonical"."organizations" (
-	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
-	"workspace_id" uuid NOT NULL,
-	"connection_id" uuid NOT NULL,
-	"source_record_id" bigint NOT NULL,
-	"external_id" text NOT NULL,
-	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"deleted_at" timestamp with time zone,
-	"name" text,
-	"domains" text[] DEFAULT '{}'::text[] NOT NULL,
-	"phones" text[] DEFAULT '{}'::text[] NOT NULL,
-	"tax_id" text
-);
---> statement-breakpoint
 CREATE TABLE "canonical"."payments" (
-	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"source_record_id" bigint PRIMARY KEY NOT NULL,
 	"workspace_id" uuid NOT NULL,
 	"connection_id" uuid NOT NULL,
-	"source_record_id" bigint NOT NULL,
 	"external_id" text NOT NULL,
 	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -211,11 +199,10 @@ CREATE TABLE "canonical"."payments" (
 	"refunded_amount" bigint DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint
-CREATE TABLE "canonical"."people" (
-	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+CREATE TABLE "canonical"."source_people" (
+	"source_record_id" bigint PRIMARY KEY NOT NULL,
 	"workspace_id" uuid NOT NULL,
 	"connection_id" uuid NOT NULL,
-	"source_record_id" bigint NOT NULL,
 	"external_id" text NOT NULL,
 	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -231,10 +218,9 @@ CREATE TABLE "canonical"."people" (
 );
 --> statement-breakpoint
 CREATE TABLE "canonical"."satisfaction_responses" (
-	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"source_record_id" bigint PRIMARY KEY NOT NULL,
 	"workspace_id" uuid NOT NULL,
 	"connection_id" uuid NOT NULL,
-	"source_record_id" bigint NOT NULL,
 	"external_id" text NOT NULL,
 	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -245,11 +231,24 @@ CREATE TABLE "canonical"."satisfaction_responses" (
 	"answered_at" timestamp with time zone
 );
 --> statement-breakpoint
-CREATE TABLE "canonical"."tasks" (
-	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+CREATE TABLE "canonical"."source_organizations" (
+	"source_record_id" bigint PRIMARY KEY NOT NULL,
 	"workspace_id" uuid NOT NULL,
 	"connection_id" uuid NOT NULL,
-	"source_record_id" bigint NOT NULL,
+	"external_id" text NOT NULL,
+	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp with time zone,
+	"name" text,
+	"domains" text[] DEFAULT '{}'::text[] NOT NULL,
+	"phones" text[] DEFAULT '{}'::text[] NOT NULL,
+	"tax_id" text
+);
+--> statement-breakpoint
+CREATE TABLE "canonical"."tasks" (
+	"source_record_id" bigint PRIMARY KEY NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
 	"external_id" text NOT NULL,
 	"ingested_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -335,39 +334,22 @@ ALTER TABLE "hub"."webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_endpoi
 ALTER TABLE "hub"."webhook_endpoints" ADD CONSTRAINT "webhook_endpoints_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "api_keys_hash_key" ON "hub"."api_keys" USING btree ("hash");--> statement-breakpoint
 CREATE INDEX "connections_workspace_idx" ON "hub"."connections" USING btree ("workspace_id","created_at");--> statement-breakpoint
+CREATE INDEX "fact_changes_workspace_idx" ON "hub"."fact_changes" USING btree ("workspace_id","id");--> statement-breakpoint
 CREATE INDEX "files_connection_idx" ON "hub"."files" USING btree ("connection_id","created_at");--> statement-breakpoint
 CREATE INDEX "quarantine_connection_idx" ON "hub"."quarantine" USING btree ("connection_id","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "source_records_identity" ON "hub"."source_records" USING btree ("connection_id","stream","external_id");--> statement-breakpoint
 CREATE INDEX "sync_runs_connection_idx" ON "hub"."sync_runs" USING btree ("connection_id","requested_at");--> statement-breakpoint
 CREATE INDEX "sync_runs_workspace_idx" ON "hub"."sync_runs" USING btree ("workspace_id","requested_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "sync_runs_one_active_per_connection" ON "hub"."sync_runs" USING btree ("connection_id") WHERE status in ('queued', 'running');--> statement-breakpoint
-CREATE UNIQUE INDEX "costs_source_record_key" ON "canonical"."costs" USING btree ("source_record_id");--> statement-breakpoint
-CREATE INDEX "costs_workspace_idx" ON "canonical"."costs" USING btree ("workspace_id");--> statement-breakpoint
-CREATE INDEX "costs_connection_external_idx" ON "canonical"."costs" USING btree ("connection_id","external_id");--> statement-breakpoint
-CREATE UNIQUE INDEX "deals_source_record_key" ON "canonical"."deals" USING btree ("source_record_id");--> statement-breakpoint
-CREATE INDEX "deals_workspace_idx" ON "canonical"."deals" USING btree ("workspace_id");--> statement-breakpoint
-CREATE INDEX "deals_connection_external_idx" ON "canonical"."deals" USING btree ("connection_id","external_id");--> statement-breakpoint
-CREATE UNIQUE INDEX "invoices_source_record_key" ON "canonical"."invoices" USING btree ("source_record_id");--> statement-breakpoint
-CREATE INDEX "invoices_workspace_idx" ON "canonical"."invoices" USING btree ("workspace_id");--> statement-breakpoint
-CREATE INDEX "invoices_connection_external_idx" ON "canonical"."invoices" USING btree ("connection_id","external_id");--> statement-breakpoint
-CREATE UNIQUE INDEX "messages_source_record_key" ON "canonical"."messages" USING btree ("source_record_id");--> statement-breakpoint
-CREATE INDEX "messages_workspace_idx" ON "canonical"."messages" USING btree ("workspace_id");--> statement-breakpoint
-CREATE INDEX "messages_connection_external_idx" ON "canonical"."messages" USING btree ("connection_id","external_id");--> statement-breakpoint
-CREATE UNIQUE INDEX "organizations_source_record_key" ON "canonical"."organizations" USING btree ("source_record_id");--> statement-breakpoint
-CREATE INDEX "organizations_workspace_idx" ON "canonical"."organizations" USING btree ("workspace_id");--> statement-breakpoint
-CREATE INDEX "organizations_connection_external_idx" ON "canonical"."organizations" USING btree ("connection_id","external_id");--> statement-breakpoint
-CREATE UNIQUE INDEX "payments_source_record_key" ON "canonical"."payments" USING btree ("source_record_id");--> statement-breakpoint
-CREATE INDEX "payments_workspace_idx" ON "canonical"."payments" USING btree ("workspace_id");--> statement-breakpoint
-CREATE INDEX "payments_connection_external_idx" ON "canonical"."payments" USING btree ("connection_id","external_id");--> statement-breakpoint
-CREATE UNIQUE INDEX "people_source_record_key" ON "canonical"."people" USING btree ("source_record_id");--> statement-breakpoint
-CREATE INDEX "people_workspace_idx" ON "canonical"."people" USING btree ("workspace_id");--> statement-breakpoint
-CREATE INDEX "people_connection_external_idx" ON "canonical"."people" USING btree ("connection_id","external_id");--> statement-breakpoint
-CREATE UNIQUE INDEX "satisfaction_responses_source_record_key" ON "canonical"."satisfaction_responses" USING btree ("source_record_id");--> statement-breakpoint
-CREATE INDEX "satisfaction_responses_workspace_idx" ON "canonical"."satisfaction_responses" USING btree ("workspace_id");--> statement-breakpoint
-CREATE INDEX "satisfaction_responses_connection_external_idx" ON "canonical"."satisfaction_responses" USING btree ("connection_id","external_id");--> statement-breakpoint
-CREATE UNIQUE INDEX "tasks_source_record_key" ON "canonical"."tasks" USING btree ("source_record_id");--> statement-breakpoint
-CREATE INDEX "tasks_workspace_idx" ON "canonical"."tasks" USING btree ("workspace_id");--> statement-breakpoint
-CREATE INDEX "tasks_connection_external_idx" ON "canonical"."tasks" USING btree ("connection_id","external_id");--> statement-breakpoint
+CREATE INDEX "costs_workspace_connection_external_idx" ON "canonical"."costs" USING btree ("workspace_id","connection_id","external_id");--> statement-breakpoint
+CREATE INDEX "deals_workspace_connection_external_idx" ON "canonical"."deals" USING btree ("workspace_id","connection_id","external_id");--> statement-breakpoint
+CREATE INDEX "invoices_workspace_connection_external_idx" ON "canonical"."invoices" USING btree ("workspace_id","connection_id","external_id");--> statement-breakpoint
+CREATE INDEX "messages_workspace_connection_external_idx" ON "canonical"."messages" USING btree ("workspace_id","connection_id","external_id");--> statement-breakpoint
+CREATE INDEX "payments_workspace_connection_external_idx" ON "canonical"."payments" USING btree ("workspace_id","connection_id","external_id");--> statement-breakpoint
+CREATE INDEX "source_people_workspace_connection_external_idx" ON "canonical"."source_people" USING btree ("workspace_id","connection_id","external_id");--> statement-breakpoint
+CREATE INDEX "satisfaction_responses_workspace_connection_external_idx" ON "canonical"."satisfaction_responses" USING btree ("workspace_id","connection_id","external_id");--> statement-breakpoint
+CREATE INDEX "source_organizations_workspace_connection_external_idx" ON "canonical"."source_organizations" USING btree ("workspace_id","connection_id","external_id");--> statement-breakpoint
+CREATE INDEX "tasks_workspace_connection_external_idx" ON "canonical"."tasks" USING btree ("workspace_id","connection_id","external_id");--> statement-breakpoint
 CREATE INDEX "events_workspace_idx" ON "hub"."events" USING btree ("workspace_id","created_at","id");--> statement-breakpoint
 CREATE INDEX "webhook_attempts_delivery_idx" ON "hub"."webhook_attempts" USING btree ("delivery_id","id");--> statement-breakpoint
 CREATE INDEX "webhook_attempts_endpoint_idx" ON "hub"."webhook_attempts" USING btree ("endpoint_id","attempted_at");--> statement-breakpoint

@@ -504,7 +504,7 @@ describe('deleting a connection', () => {
       { external_id: 'C2', tombstoned: true },
       { external_id: 'C3', tombstoned: true },
     ]);
-    const people = await workerHub.sql`select external_id, deleted_at is not null as tombstoned from canonical.people where connection_id = ${id} order by external_id`;
+    const people = await workerHub.sql`select external_id, deleted_at is not null as tombstoned from canonical.source_people where connection_id = ${id} order by external_id`;
     expect(people).toEqual([
       { external_id: 'C1', tombstoned: true },
       { external_id: 'C2', tombstoned: true },

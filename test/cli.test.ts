@@ -68,7 +68,7 @@ describe('hub CLI', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/rows: read 3, written 2, unchanged 0, quarantined 1 \(\d+ records\/s\)/);
     expect(result.stdout).toContain('rows: succeeded; read 3, inserted 2, updated 0, unchanged 0, quarantined 1, deleted 0');
-    const [people] = await hub.sql`select count(*)::int as n from canonical.people where connection_id = ${connection.id}`;
+    const [people] = await hub.sql`select count(*)::int as n from canonical.source_people where connection_id = ${connection.id}`;
     expect(people.n).toBe(2);
   });
 

@@ -136,14 +136,14 @@ describe('crash and resume', () => {
     expect(records).toEqual({ live: ROWS, total: ROWS, distinct_ids: ROWS });
     const [people] = await hub.sql<{ live: number; total: number; distinct_ids: number }[]>`
       select count(*) filter (where deleted_at is null)::int as live, count(*)::int as total, count(distinct external_id)::int as distinct_ids
-      from canonical.people where connection_id = ${connectionId}`;
+      from canonical.source_people where connection_id = ${connectionId}`;
     expect(people).toEqual({ live: ROWS, total: ROWS, distinct_ids: ROWS });
     const [deals] = await hub.sql<{ live: number }[]>`select count(*) filter (where deleted_at is null)::int as live from canonical.deals where connection_id = ${connectionId}`;
     expect(deals.live).toBe(ROWS);
     const [quarantine] = await hub.sql<{ n: number }[]>`select count(*)::int as n from hub.quarantine where connection_id = ${connectionId}`;
     expect(quarantine.n).toBe(0);
     const [first, last] = await hub.sql<{ external_id: string; name: string }[]>`
-      select external_id, name from canonical.people where connection_id = ${connectionId} and external_id in ('C1', ${`C${ROWS}`}) order by external_id`;
+      select external_id, name from canonical.source_people where connection_id = ${connectionId} and external_id in ('C1', ${`C${ROWS}`}) order by external_id`;
     expect([first, last]).toEqual([{ external_id: 'C1', name: 'Client 1' }, { external_id: `C${ROWS}`, name: `Client ${ROWS}` }]);
 
     // The finished read left no half-read state behind for a later sync to resume into.

@@ -42,7 +42,7 @@ async function uploadAndSync(key: string, connectionId: string, content: string 
 
 const livePeople = (connectionId: string) =>
   hub.sql<{ external_id: string; name: string; emails: string[]; phones: string[] }[]>`
-    select external_id, name, emails, phones from canonical.people where connection_id = ${connectionId} and deleted_at is null order by external_id`;
+    select external_id, name, emails, phones from canonical.source_people where connection_id = ${connectionId} and deleted_at is null order by external_id`;
 
 describe('csv sync', () => {
   it('writes valid rows as people and jobs, and quarantines bad rows with their line numbers', async () => {
@@ -69,11 +69,11 @@ describe('csv sync', () => {
     const { key, connectionId } = await setup();
     const content = csv([header, client(1), client(2), client(3)]);
     await uploadAndSync(key, connectionId, content);
-    const [before] = await hub.sql`select max(updated_at) as at from canonical.people where connection_id = ${connectionId}`;
+    const [before] = await hub.sql`select max(updated_at) as at from canonical.source_people where connection_id = ${connectionId}`;
 
     const again = await uploadAndSync(key, connectionId, content);
     expect(again.streams.rows).toMatchObject({ read: 3, inserted: 0, updated: 0, unchanged: 3 });
-    const [after] = await hub.sql`select max(updated_at) as at from canonical.people where connection_id = ${connectionId}`;
+    const [after] = await hub.sql`select max(updated_at) as at from canonical.source_people where connection_id = ${connectionId}`;
     expect(after.at).toEqual(before.at);
   });
 
@@ -96,7 +96,7 @@ describe('csv sync', () => {
     expect(run.streams.rows.deleted).toBe(1);
     const [record] = await hub.sql`select deleted_at is not null as deleted, deleted_in_source from hub.source_records where connection_id = ${connectionId} and external_id = 'C7'`;
     expect(record).toEqual({ deleted: true, deleted_in_source: true });
-    const [person] = await hub.sql`select deleted_at is not null as deleted from canonical.people where connection_id = ${connectionId} and external_id = 'C7'`;
+    const [person] = await hub.sql`select deleted_at is not null as deleted from canonical.source_people where connection_id = ${connectionId} and external_id = 'C7'`;
     expect(person.deleted).toBe(true);
     expect((await livePeople(connectionId))).toHaveLength(9);
   });

@@ -86,7 +86,7 @@ async function sync(key: string, connectionId: string) {
 
 const livePeople = async (connectionId: string) =>
   (await hub.sql<{ external_id: string }[]>`
-    select external_id from canonical.people where connection_id = ${connectionId} and deleted_at is null order by external_id`).map((row) => row.external_id);
+    select external_id from canonical.source_people where connection_id = ${connectionId} and deleted_at is null order by external_id`).map((row) => row.external_id);
 
 const logsOf = (connectionId: string) =>
   hub.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.connection_id === connectionId);

@@ -6,6 +6,9 @@ import { decryptSecret, encryptSecret } from '../secrets.js';
 import type { Connector } from '../ingest/contract.js';
 import { createHttpClient } from '../ingest/http.js';
 import { findFile } from '../files/index.js';
+import { factsChanged } from '../ingest/changes.js';
+import { factTableList } from '../ingest/facts.js';
+import type { Sql } from '../../db/index.js';
 
 export const scheduleSchema = z
   .object({ every_minutes: z.number().int().min(5).max(7 * 24 * 60).describe('Start a sync this many minutes after the last one was requested.') })
@@ -122,13 +125,15 @@ export async function deleteConnection(context: HubContext, workspaceId: string,
     if (active) throw new HubError('sync_in_progress', 409, 'A sync of this connection is running; wait for it to finish before deleting the connection.', { sync_run_id: active.id });
     await tx`update hub.connections set deleted_at = now() where id = ${id}`;
     await tx`update hub.source_records set deleted_at = now() where connection_id = ${id} and deleted_at is null`;
-    for (const table of factTableNames) {
-      await tx`update ${tx(table)} set deleted_at = now() where connection_id = ${id} and deleted_at is null`;
+    for (const table of factTableList) {
+      const gone = await tx.unsafe<{ source_record_id: number }[]>(
+        `update ${table.qualifiedName} set deleted_at = now(), updated_at = now() where connection_id = $1 and deleted_at is null returning source_record_id`, [id]);
+      // Golden records lose these links (and rollups these facts) through the derive job.
+      await factsChanged(tx as unknown as Sql, workspaceId, table.kind, gone.map((row) => Number(row.source_record_id)));
     }
   });
 }
 
-const factTableNames = ['people', 'organizations', 'deals', 'invoices', 'payments', 'messages', 'tasks', 'satisfaction_responses', 'costs'].map((name) => `canonical.${name}`);
 
 export function openCredentials(context: HubContext, row: ConnectionRow): unknown {
   return row.credentials_encrypted ? decryptSecret(context.masterKey, row.credentials_encrypted) : undefined;

@@ -159,10 +159,20 @@ async function syncStream(context: HubContext, job: StreamJob): Promise<void> {
   // Config takes part in the hash: a new column mapping re-maps records whose data did not change.
   const hashSalt = JSON.stringify(connection.config);
 
-  for await (const page of job.connector.read(stream, checkpoint, job.connectorContext)) {
-    await writePage(context, job, page, readId, hashSalt);
-    checkpoint = page.checkpoint;
-    job.onProgress?.({ stream: stream.name, stats: job.stats });
+  // The next page is read and parsed while this one is written: Node and PostgreSQL work at the same time.
+  const pages = job.connector.read(stream, checkpoint, job.connectorContext)[Symbol.asyncIterator]();
+  try {
+    let next = prefetch(pages);
+    for (;;) {
+      const result = await next;
+      if (result.done) break;
+      next = prefetch(pages);
+      await writePage(context, job, result.value, readId, hashSalt);
+      checkpoint = result.value.checkpoint;
+      job.onProgress?.({ stream: stream.name, stats: job.stats });
+    }
+  } finally {
+    await pages.return?.();
   }
 
   if (stream.mode === 'full') {
@@ -173,6 +183,13 @@ async function syncStream(context: HubContext, job: StreamJob): Promise<void> {
       await saveStats(tx as unknown as Sql, run.id, stream.name, job.stats);
     });
   }
+}
+
+/** Asks for the next page now; a failure surfaces when the page is awaited, not as an unhandled rejection. */
+function prefetch(pages: AsyncIterator<Page>): Promise<IteratorResult<Page>> {
+  const next = pages.next();
+  next.catch(() => undefined);
+  return next;
 }
 
 interface Classified {
@@ -190,6 +207,9 @@ async function writePage(context: HubContext, job: StreamJob, page: Page, readId
   const { run, connection, stream, stats } = job;
   await context.sql.begin(async (transaction) => {
     const tx = transaction as unknown as Sql;
+    // Not waiting for the WAL flush is safe: the checkpoint commits with the page, so a
+    // page lost by a server crash is read again from the previous checkpoint.
+    await tx`set local synchronous_commit = off`;
     // Locks the run row: the reaper cannot fail the run halfway through a page.
     const [owned] = await tx`update hub.sync_runs set heartbeat_at = now() where id = ${run.id} and status = 'running' returning id`;
     if (!owned) throw new RunLostError();
@@ -274,6 +294,12 @@ async function classify(tx: Sql, job: StreamJob, page: Page, readId: string, has
       continue;
     }
     seenInPage.set(record.externalId, record.line);
+    // Hashed before mapping: an unchanged record (most of a re-sync) is never mapped again.
+    const hash = contentHash(hashSalt, record.data);
+    if (previous && previous.hash === hash && !previous.deleted_at) {
+      result.unchanged.push(previous.id);
+      continue;
+    }
     let facts: Fact[];
     try {
       facts = job.connector.map(stream, record, job.connectorContext);
@@ -284,13 +310,8 @@ async function classify(tx: Sql, job: StreamJob, page: Page, readId: string, has
       if (previous && !previous.deleted_at) result.kept.push(previous.id);
       continue;
     }
-    const hash = contentHash(hashSalt, record.data);
-    if (previous && previous.hash === hash && !previous.deleted_at) {
-      result.unchanged.push(previous.id);
-    } else {
-      result.toWrite.push({ record, hash, facts });
-      if (previous) result.updatedIds.push(previous.id);
-    }
+    result.toWrite.push({ record, hash, facts });
+    if (previous) result.updatedIds.push(previous.id);
   }
   return result;
 }

@@ -1,11 +1,12 @@
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import { factTables, type FactKind } from '../../db/schema/canonical.js';
 import type { Sql } from '../../db/index.js';
+import { factsChanged } from './changes.js';
 
 // How facts reach their canonical tables, derived from the drizzle schema so that a
 // new column needs no second edit here.
 
-const ATTRIBUTION = new Set(['id', 'workspace_id', 'connection_id', 'source_record_id', 'external_id', 'ingested_at', 'updated_at', 'deleted_at']);
+const ATTRIBUTION = new Set(['workspace_id', 'connection_id', 'source_record_id', 'external_id', 'ingested_at', 'updated_at', 'deleted_at']);
 
 interface FactTable {
   kind: FactKind;
@@ -56,6 +57,7 @@ export async function upsertFacts(sql: Sql, scope: { workspaceId: string; connec
        updated_at = now(), deleted_at = null`,
     [scope.workspaceId, scope.connectionId, recordset as never],
   );
+  await factsChanged(sql, scope.workspaceId, kind, rows.map((row) => row.source_record_id));
 }
 
 function emptyValue(type: string): string {
@@ -67,6 +69,11 @@ function emptyValue(type: string): string {
 export async function tombstoneFacts(sql: Sql, sourceRecordIds: number[], kinds: FactKind[] = factTableList.map((table) => table.kind)): Promise<void> {
   if (sourceRecordIds.length === 0) return;
   for (const kind of kinds) {
-    await sql.unsafe(`update ${byKind.get(kind)!.qualifiedName} set deleted_at = now(), updated_at = now() where source_record_id = any($1::bigint[]) and deleted_at is null`, [sourceRecordIds as never]);
+    const gone = await sql.unsafe<{ workspace_id: string; source_record_id: number }[]>(
+      `update ${byKind.get(kind)!.qualifiedName} set deleted_at = now(), updated_at = now() where source_record_id = any($1::bigint[]) and deleted_at is null
+       returning workspace_id, source_record_id`,
+      [sourceRecordIds as never],
+    );
+    if (gone.length > 0) await factsChanged(sql, gone[0].workspace_id, kind, gone.map((row) => Number(row.source_record_id)));
   }
 }

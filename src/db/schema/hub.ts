@@ -112,3 +112,16 @@ export const quarantine = hub.table('quarantine', {
   raw: jsonb('raw'),
   createdAt: at('created_at').notNull().defaultNow(),
 }, (t) => [index('quarantine_connection_idx').on(t.connectionId, t.id)]);
+
+/**
+ * Facts that changed and whose derived data (golden records, rollups) is not yet
+ * brought up to date: written in the same transaction as the change, drained by the
+ * `derive` job. One row per page and kind, not per record.
+ */
+export const factChanges = hub.table('fact_changes', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  workspaceId: uuid('workspace_id').notNull(),
+  kind: text('kind').notNull(),
+  sourceRecordIds: bigint('source_record_ids', { mode: 'number' }).array().notNull(),
+  createdAt: at('created_at').notNull().defaultNow(),
+}, (t) => [index('fact_changes_workspace_idx').on(t.workspaceId, t.id)]);
