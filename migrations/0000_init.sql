@@ -214,6 +214,11 @@ CREATE TABLE "canonical"."source_people" (
 	"phones" text[] DEFAULT '{}'::text[] NOT NULL,
 	"organization_name" text,
 	"owner" text,
+	"birth_date" text,
+	"address" text,
+	"city" text,
+	"postal_code" text,
+	"national_id" text,
 	"attributes" jsonb DEFAULT '{}'::jsonb NOT NULL
 );
 --> statement-breakpoint

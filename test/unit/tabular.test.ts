@@ -18,7 +18,7 @@ function thrown(fn: () => unknown): unknown {
 
 const person = (fields: Record<string, unknown>) => ({
   kind: 'person',
-  fields: { name: null, first_name: null, last_name: null, emails: [], phones: [], organization_name: null, owner: null, ...fields },
+  fields: { name: null, first_name: null, last_name: null, emails: [], phones: [], organization_name: null, owner: null, birth_date: null, address: null, city: null, postal_code: null, national_id: null, ...fields },
 });
 
 const deal = (fields: Record<string, unknown>) => ({
@@ -280,5 +280,23 @@ describe('suggested mappings for Russian sheets', () => {
     const mapping = resolveMapping(['Email', 'Имя', 'Фамилия'], { default_currency: 'RUB', date_order: 'DMY' });
     const [person] = mapTabularRow({ Email: 'anna@example.ru', Имя: 'Анна', Фамилия: 'Петрова' }, mapping);
     expect(person.fields).toMatchObject({ name: 'Анна Петрова', first_name: 'Анна', last_name: 'Петрова' });
+  });
+});
+
+describe('identity fields for matching', () => {
+  it('maps birth date, address parts, city, postcode and national id, joining columns mapped to one field', () => {
+    const mapping = resolveMapping(['ID', 'Name', 'Street number', 'Street', 'City', 'Postcode', 'Date of birth', 'SSN'], {
+      key_column: 'ID',
+      columns: { Name: 'person.name', 'Street number': 'person.address', Street: 'person.address', City: 'person.city', Postcode: 'person.postal_code', 'Date of birth': 'person.birth_date', SSN: 'person.national_id' },
+      default_currency: 'USD', date_order: 'DMY',
+    });
+    const [fact] = mapTabularRow({ ID: '1', Name: 'Ann Lee', 'Street number': '7', Street: 'wallaby place', City: 'delmar', Postcode: '2119', 'Date of birth': '19560409', SSN: '1804974' }, mapping);
+    expect(fact.fields).toMatchObject({ address: '7 wallaby place', city: 'delmar', postal_code: '2119', birth_date: '1956-04-09', national_id: '1804974' });
+  });
+
+  it('keeps a birth date that is not a real date as written instead of rejecting the client', () => {
+    const mapping = resolveMapping(['ID', 'Name', 'DOB'], { key_column: 'ID', columns: { Name: 'person.name', DOB: 'person.birth_date' }, default_currency: 'USD', date_order: 'DMY' });
+    expect(mapTabularRow({ ID: '1', Name: 'Ann', DOB: '19561409' }, mapping)[0].fields.birth_date).toBe('19561409');
+    expect(mapTabularRow({ ID: '2', Name: 'Bo', DOB: '31.12.1980' }, mapping)[0].fields.birth_date).toBe('1980-12-31');
   });
 });

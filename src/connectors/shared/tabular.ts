@@ -13,6 +13,11 @@ export const tabularFields = {
   'person.email': { description: 'Email address(es), separated by , or ;', headers: ['email', 'e mail', 'email address', 'mail', 'почта', 'эл почта', 'электронная почта', 'емейл', 'имейл'] },
   'person.phone': { description: 'Phone number(s), as written', headers: ['phone', 'phone number', 'telephone', 'tel', 'mobile', 'cell', 'телефон', 'тел', 'мобильный', 'номер телефона'] },
   'person.company': { description: 'Company the client works for', headers: ['company', 'organization', 'organisation', 'company name', 'компания', 'организация', 'фирма'] },
+  'person.birth_date': { description: 'Date of birth', headers: ['date of birth', 'dob', 'birth date', 'birthday', 'born', 'дата рождения', 'день рождения', 'др'] },
+  'person.address': { description: 'Street address (several columns mapped here are joined)', headers: ['address', 'street', 'street address', 'address 1', 'address line 1', 'адрес', 'улица'] },
+  'person.city': { description: 'City or town', headers: ['city', 'town', 'suburb', 'locality', 'город', 'населенный пункт'] },
+  'person.postal_code': { description: 'Postal code', headers: ['postcode', 'postal code', 'zip', 'zip code', 'индекс', 'почтовый индекс'] },
+  'person.national_id': { description: 'Tax or national id (INN, SSN, passport)', headers: ['national id', 'tax id', 'ssn', 'inn', 'passport', 'инн', 'снилс', 'паспорт'] },
   'person.owner': { description: 'Team member who owns the client or job', headers: ['owner', 'manager', 'responsible', 'assignee', 'менеджер', 'ответственный', 'исполнитель'] },
   'deal.title': { description: 'Job, project or service', headers: ['job', 'deal', 'project', 'title', 'service', 'order', 'заказ', 'работа', 'услуга', 'сделка', 'проект'] },
   'deal.amount': { description: 'Amount of the job, in the currency', headers: ['amount', 'sum', 'total', 'price', 'value', 'сумма', 'стоимость', 'цена', 'итого'] },
@@ -105,7 +110,8 @@ export function mapTabularRow(row: Record<string, string>, mapping: TabularMappi
   const values: Partial<Record<TabularField, string>> = {};
   for (const [header, field] of Object.entries(mapping.columns)) {
     const value = row[header]?.trim();
-    if (value) values[field] = value;
+    // Several columns mapped to one field (street number + street) are joined in column order.
+    if (value) values[field] = values[field] === undefined ? value : `${values[field]} ${value}`;
   }
   const read = <T>(field: TabularField, parse: (value: string) => T): T | undefined => {
     const value = values[field];
@@ -126,7 +132,16 @@ export function mapTabularRow(row: Record<string, string>, mapping: TabularMappi
   const emails = read('person.email', parseEmails) ?? [];
   const phones = read('person.phone', parsePhones) ?? [];
   if (name || emails.length > 0 || phones.length > 0) {
-    facts.push({ kind: 'person', fields: { name: name ?? null, first_name: firstName ?? null, last_name: lastName ?? null, emails, phones, organization_name: values['person.company'] ?? null, owner: values['person.owner'] ?? null } });
+    facts.push({
+      kind: 'person',
+      fields: {
+        name: name ?? null, first_name: firstName ?? null, last_name: lastName ?? null, emails, phones,
+        organization_name: values['person.company'] ?? null, owner: values['person.owner'] ?? null,
+        birth_date: values['person.birth_date'] === undefined ? null : birthDate(values['person.birth_date'], mapping.dateOrder),
+        address: values['person.address'] ?? null, city: values['person.city'] ?? null,
+        postal_code: values['person.postal_code'] ?? null, national_id: values['person.national_id'] ?? null,
+      },
+    });
   }
   if (values['person.company']) facts.push({ kind: 'organization', fields: { name: values['person.company'] } });
 
@@ -157,6 +172,17 @@ export function mapTabularRow(row: Record<string, string>, mapping: TabularMappi
   }
   if (facts.length === 0) throw new RecordError('The row states nothing we can map: no name, email, phone or job fields.');
   return facts;
+}
+
+/** A birth date as YYYY-MM-DD when it reads as one (also YYYYMMDD), else the text as written: a typo in it must not reject the client. */
+function birthDate(text: string, order: DateOrder): string {
+  const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(text);
+  try {
+    return (parseDate(compact ? `${compact[1]}-${compact[2]}-${compact[3]}` : text, order) ?? text).slice(0, 10);
+  } catch (error) {
+    if (error instanceof ValueError) return text;
+    throw error;
+  }
 }
 
 function headerOf(mapping: TabularMapping, field: TabularField): string {

@@ -36,6 +36,12 @@ export const people = canonical.table('source_people', {
   phones: text('phones').array().notNull().default(sql`'{}'::text[]`),
   organizationName: text('organization_name'),
   owner: text('owner'),
+  /** YYYY-MM-DD when the source's date reads as a real date, else the text as written (kept for matching, never dropped). */
+  birthDate: text('birth_date'),
+  address: text('address'),
+  city: text('city'),
+  postalCode: text('postal_code'),
+  nationalId: text('national_id'),
   attributes: jsonb('attributes').notNull().default({}),
 }, factIndexes('source_people'));
 
