@@ -299,6 +299,7 @@ CREATE TABLE "hub"."webhook_deliveries" (
 	"status" text DEFAULT 'pending' NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"next_attempt_at" timestamp with time zone,
+	"claimed_until" timestamp with time zone,
 	"last_status_code" integer,
 	"last_error" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -359,6 +360,7 @@ CREATE INDEX "events_workspace_idx" ON "hub"."events" USING btree ("workspace_id
 CREATE INDEX "webhook_attempts_delivery_idx" ON "hub"."webhook_attempts" USING btree ("delivery_id","id");--> statement-breakpoint
 CREATE INDEX "webhook_attempts_endpoint_idx" ON "hub"."webhook_attempts" USING btree ("endpoint_id","attempted_at");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_event_idx" ON "hub"."webhook_deliveries" USING btree ("event_id","id");--> statement-breakpoint
-CREATE INDEX "webhook_deliveries_open_subject_idx" ON "hub"."webhook_deliveries" USING btree ("endpoint_id","subject","id") WHERE status in ('pending', 'waiting') and subject is not null;--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_open_subject_idx" ON "hub"."webhook_deliveries" USING btree ("endpoint_id","subject","id") WHERE status in ('pending', 'sending', 'waiting') and subject is not null;--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_queue_idx" ON "hub"."webhook_deliveries" USING btree ("endpoint_id","status","id") WHERE status in ('sending', 'waiting');--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_endpoint_idx" ON "hub"."webhook_deliveries" USING btree ("endpoint_id","id");--> statement-breakpoint
 CREATE INDEX "webhook_endpoints_workspace_idx" ON "hub"."webhook_endpoints" USING btree ("workspace_id","created_at");

@@ -6,8 +6,11 @@ import { renderDocs } from './docs.js';
 import { errorHandler, validationHook } from './errors.js';
 import { connectionRoutes } from './routes/connections.js';
 import { connectorRoutes } from './routes/connectors.js';
+import { eventRoutes } from './routes/events.js';
+import { customerRoutes, matchCandidateRoutes, organizationRoutes } from './routes/golden.js';
 import { healthRoutes } from './routes/health.js';
 import { syncRunRoutes } from './routes/sync-runs.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { toErrorBody, type AppEnv } from './shared.js';
 
 const API_INFO = {
@@ -29,6 +32,11 @@ export function createApp(context: HubContext) {
   app.route('/', connectorRoutes);
   app.route('/', connectionRoutes);
   app.route('/', syncRunRoutes);
+  app.route('/', customerRoutes);
+  app.route('/', organizationRoutes);
+  app.route('/', matchCandidateRoutes);
+  app.route('/', webhookRoutes);
+  app.route('/', eventRoutes);
 
   const document = () => app.getOpenAPI31Document({ openapi: '3.1.0', info: API_INFO });
   app.get('/openapi.json', (c) => c.json(document()));

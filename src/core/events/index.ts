@@ -1,5 +1,9 @@
 import type { Fragment, TransactionSql } from 'postgres';
+import { z } from 'zod';
 import type { Sql } from '../../db/index.js';
+import type { HubContext } from '../context.js';
+import { notFound } from '../errors.js';
+import { decodeCursor, toPage, type PageRequest } from '../pagination.js';
 import { randomBase62 } from '../secrets.js';
 
 // The outbox. A change calls emitEvent inside its own transaction: the event row, one
@@ -80,4 +84,50 @@ export function enqueueDelivery(sql: Sql, deliveryId: Fragment, runAt?: Fragment
   return sql`graphile_worker.add_job(
     ${WEBHOOK_DELIVERY_TASK}, json_build_object('delivery_id', ${deliveryId}),
     run_at => ${runAt ?? sql`now()`}, job_key => ${'webhook_delivery:'}::text || ${deliveryId}, max_attempts => 10)`;
+}
+
+/** An endpoint's filter entry: an event type, or `group.*` for every type of a group. */
+export function isEventFilter(entry: string): boolean {
+  if (isEventType(entry)) return true;
+  return entry.endsWith('.*') && EVENT_TYPES.some((type) => type.startsWith(entry.slice(0, -1)));
+}
+
+export interface EventRow {
+  id: string;
+  workspace_id: string;
+  type: string;
+  subject: string | null;
+  data: unknown;
+  created_at: Date;
+}
+
+/** What the API shows of an event: the same envelope a webhook carries, plus its id and subject. */
+export function presentEvent(row: EventRow) {
+  return { id: row.id, type: row.type, subject: row.subject, timestamp: row.created_at.toISOString(), data: row.data };
+}
+
+const eventIdSchema = z.string().regex(/^msg_[0-9A-Za-z]{27}$/);
+
+export async function getEventRow(context: HubContext, workspaceId: string, id: string): Promise<EventRow> {
+  if (!eventIdSchema.safeParse(id).success) throw notFound(`Event ${id}`);
+  const [row] = await context.sql<EventRow[]>`select * from hub.events where id = ${id} and workspace_id = ${workspaceId}`;
+  if (!row) throw notFound(`Event ${id}`);
+  return row;
+}
+
+const eventCursor = z.tuple([z.iso.datetime({ offset: true }), eventIdSchema]);
+
+/** Events of a workspace, newest first, optionally of one type (or `group.*`) and since a time. */
+export async function listEvents(context: HubContext, workspaceId: string, filter: { type?: string; since?: string }, page: PageRequest) {
+  const after = decodeCursor(page.cursor, eventCursor);
+  const { sql } = context;
+  const type = filter.type?.endsWith('.*') ? sql`and split_part(type, '.', 1) = ${filter.type.slice(0, -2)}` : filter.type ? sql`and type = ${filter.type}` : sql``;
+  const rows = await sql<(EventRow & { sort_ts: string })[]>`
+    select *, to_json(created_at)#>>'{}' as sort_ts from hub.events
+    where workspace_id = ${workspaceId} ${type}
+      ${filter.since ? sql`and created_at >= ${filter.since}::timestamptz` : sql``}
+      ${after ? sql`and (created_at, id) < (${after[0]}::timestamptz, ${after[1]})` : sql``}
+    order by created_at desc, id desc
+    limit ${page.limit + 1}`;
+  return toPage(rows, page.limit, (row) => [row.sort_ts, row.id], presentEvent);
 }

@@ -2,12 +2,13 @@ import crypto from 'node:crypto';
 import type { Sql } from '../../db/index.js';
 import type { HubContext } from '../context.js';
 import { HubError, SourceAuthError } from '../errors.js';
-import { connectorOf, openCredentials, type ConnectionRow } from '../connections/index.js';
+import { connectorOf, openCredentials, presentConnection, type ConnectionRow } from '../connections/index.js';
+import { emitEvent } from '../events/index.js';
 import { findFile, saveUpload } from '../files/index.js';
 import { RecordError, type Connector, type ConnectorContext, type Fact, type FactKind, type Page, type SourceFile, type SourceRecord, type StreamDefinition } from './contract.js';
 import { factTableList, tombstoneFacts, upsertFacts, type FactRow } from './facts.js';
 import { createHttpClient } from './http.js';
-import type { StreamStats, SyncRunRow } from './runs.js';
+import { emitSyncRunFinished, type StreamStats, type SyncRunRow } from './runs.js';
 
 // The sync engine: owns paging, checkpoints, dedupe by content hash, quarantine,
 // tombstones, heartbeats and failure handling, once, for every connector.
@@ -90,12 +91,16 @@ export async function runSync(context: HubContext, runId: string, options: RunSy
   } finally {
     clearInterval(heartbeat);
   }
-  const [finished] = await sql<SyncRunRow[]>`
-    update hub.sync_runs
-    set status = ${runError ? 'failed' : 'succeeded'}, finished_at = now(), heartbeat_at = now(),
-        streams = ${sql.json(streamStats as never)}, notes = ${sql.json(notes as never)}, error = ${runError ? sql.json(runError) : null}
-    where id = ${run.id} and status = 'running'
-    returning *`;
+  const finished = await sql.begin(async (tx) => {
+    const [row] = await tx<SyncRunRow[]>`
+      update hub.sync_runs
+      set status = ${runError ? 'failed' : 'succeeded'}, finished_at = now(), heartbeat_at = now(),
+          streams = ${sql.json(streamStats as never)}, notes = ${sql.json(notes as never)}, error = ${runError ? sql.json(runError) : null}
+      where id = ${run.id} and status = 'running'
+      returning *`;
+    if (row) await emitSyncRunFinished(tx, row);
+    return row;
+  });
   if (finished && !runError) await sql`update hub.connections set status = 'active', status_message = null where id = ${run.connection_id} and status = 'failing'`;
   log.info({ status: finished?.status, streams: streamStats }, 'sync finished');
   return finished;
@@ -119,7 +124,17 @@ function describeError(error: unknown): { code: string; message: string } {
 }
 
 async function markNeedsReauth(sql: Sql, connectionId: string, message: string): Promise<void> {
-  await sql`update hub.connections set status = 'needs_reauth', status_message = ${message}, updated_at = now() where id = ${connectionId}`;
+  await sql.begin(async (tx) => {
+    const [connection] = await tx<(ConnectionRow & { previous_status: string })[]>`
+      update hub.connections c set status = 'needs_reauth', status_message = ${message}, updated_at = now()
+      from (select id, status as previous_status from hub.connections where id = ${connectionId} for update) previous
+      where c.id = previous.id
+      returning c.*, previous.previous_status`;
+    // One event when the connection starts needing an owner, not one per failing run.
+    if (connection && connection.previous_status !== 'needs_reauth') {
+      await emitEvent(tx, { workspaceId: connection.workspace_id, type: 'connection.needs_reauth', subject: `connection:${connection.id}`, data: presentConnection(connection) });
+    }
+  });
 }
 
 interface StreamJob {

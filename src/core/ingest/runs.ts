@@ -1,9 +1,11 @@
+import type { TransactionSql } from 'postgres';
 import { z } from 'zod';
 import type { Sql } from '../../db/index.js';
 import type { HubContext } from '../context.js';
 import { HubError, notFound } from '../errors.js';
 import { decodeCursor, timeIdCursor, toPage, type PageRequest } from '../pagination.js';
 import { getConnection } from '../connections/index.js';
+import { emitEvent } from '../events/index.js';
 
 // Sync runs: requested with their job in one transaction, claimed by a worker, reaped when it dies.
 
@@ -112,13 +114,22 @@ export async function listSyncRuns(context: HubContext, workspaceId: string, fil
  * releases the connection; the next run resumes from the last committed checkpoint.
  */
 export async function reapStaleRuns(sql: Sql, staleSeconds: number): Promise<string[]> {
-  const rows = await sql<{ id: string }[]>`
-    update hub.sync_runs
-    set status = 'failed', finished_at = now(),
-        error = ${sql.json({ code: 'worker_lost', message: `The worker running this sync stopped responding for over ${staleSeconds} s; the next sync resumes from the last checkpoint.` })}
-    where status = 'running' and heartbeat_at < now() - make_interval(secs => ${staleSeconds})
-    returning id`;
+  const rows = await sql.begin(async (tx) => {
+    const reaped = await tx<SyncRunRow[]>`
+      update hub.sync_runs
+      set status = 'failed', finished_at = now(),
+          error = ${sql.json({ code: 'worker_lost', message: `The worker running this sync stopped responding for over ${staleSeconds} s; the next sync resumes from the last checkpoint.` })}
+      where status = 'running' and heartbeat_at < now() - make_interval(secs => ${staleSeconds})
+      returning *`;
+    for (const run of reaped) await emitSyncRunFinished(tx, run);
+    return reaped;
+  });
   return rows.map((row) => row.id);
+}
+
+/** sync_run.completed or sync_run.failed, in the transaction that finished the run. */
+export async function emitSyncRunFinished(tx: Sql | TransactionSql, run: SyncRunRow): Promise<void> {
+  await emitEvent(tx, { workspaceId: run.workspace_id, type: run.status === 'succeeded' ? 'sync_run.completed' : 'sync_run.failed', subject: `connection:${run.connection_id}`, data: presentSyncRun(run) });
 }
 
 /** Connections with a schedule get a sync when their interval has passed since the last request. */

@@ -48,10 +48,16 @@ export const webhookDeliveries = hub.table('webhook_deliveries', {
   endpointId: uuid('endpoint_id').notNull().references(() => webhookEndpoints.id),
   subject: text('subject'),
   trigger: text('trigger', { enum: ['event', 'replay', 'redeliver'] }).notNull().default('event'),
-  /** pending: due or retrying; waiting: behind an earlier delivery of the same subject. */
-  status: text('status', { enum: ['pending', 'waiting', 'succeeded', 'failed', 'cancelled'] }).notNull().default('pending'),
+  /**
+   * pending: has a job, due now or at next_attempt_at; sending: a request is in flight;
+   * waiting: behind an earlier open delivery of its subject, or the endpoint's in-flight cap,
+   * and woken (given a job) when that one finishes.
+   */
+  status: text('status', { enum: ['pending', 'sending', 'waiting', 'succeeded', 'failed', 'cancelled'] }).notNull().default('pending'),
   attempts: integer('attempts').notNull().default(0),
   nextAttemptAt: at('next_attempt_at'),
+  /** While sending: past this, the worker is presumed dead and the delivery is queued again. */
+  claimedUntil: at('claimed_until'),
   lastStatusCode: integer('last_status_code'),
   lastError: text('last_error'),
   createdAt: at('created_at').notNull().defaultNow(),
@@ -59,7 +65,9 @@ export const webhookDeliveries = hub.table('webhook_deliveries', {
 }, (t) => [
   index('webhook_deliveries_event_idx').on(t.eventId, t.id),
   // Finds the earlier unfinished delivery of a subject (ordering) in one index probe.
-  index('webhook_deliveries_open_subject_idx').on(t.endpointId, t.subject, t.id).where(sql`status in ('pending', 'waiting') and subject is not null`),
+  index('webhook_deliveries_open_subject_idx').on(t.endpointId, t.subject, t.id).where(sql`status in ('pending', 'sending', 'waiting') and subject is not null`),
+  // In-flight count and the waiting line of an endpoint.
+  index('webhook_deliveries_queue_idx').on(t.endpointId, t.status, t.id).where(sql`status in ('sending', 'waiting')`),
   index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
 ]);
 
