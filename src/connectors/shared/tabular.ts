@@ -97,7 +97,8 @@ function suggestKey(headers: string[], columns: Record<string, TabularField>): s
   return headers.find((header) => KEY_HEADERS.includes(normaliseHeader(header))) ?? byField('person.email') ?? byField('person.phone') ?? byField('person.name');
 }
 
-const DEAL_STATUS: Record<string, 'open' | 'won' | 'lost' | 'completed'> = {};
+type DealStatus = 'open' | 'won' | 'lost' | 'completed';
+const DEAL_STATUS: Record<string, DealStatus> = {};
 for (const [status, words] of Object.entries({
   open: ['open', 'new', 'in progress', 'active', 'pending', 'открыт', 'открыта', 'новый', 'новая', 'в работе', 'в процессе', 'активна'],
   won: ['won', 'closed won', 'paid', 'выиграна', 'успешно', 'оплачено', 'оплачен'],
@@ -108,29 +109,19 @@ for (const [status, words] of Object.entries({
 /** One row → the facts it states (a person, their company, a job). Throws RecordError naming the bad column. */
 export function mapTabularRow(row: Record<string, string>, mapping: TabularMapping): Fact[] {
   const values: Partial<Record<TabularField, string>> = {};
-  for (const [header, field] of Object.entries(mapping.columns)) {
+  for (const [header, field] of columnsOf(mapping)) {
     const value = row[header]?.trim();
     // Several columns mapped to one field (street number + street) are joined in column order.
     if (value) values[field] = values[field] === undefined ? value : `${values[field]} ${value}`;
   }
-  const read = <T>(field: TabularField, parse: (value: string) => T): T | undefined => {
-    const value = values[field];
-    if (value === undefined) return undefined;
-    try {
-      return parse(value);
-    } catch (error) {
-      if (error instanceof ValueError) throw new RecordError(`Column "${headerOf(mapping, field)}": ${error.message}.`, { column: headerOf(mapping, field), field, value });
-      throw error;
-    }
-  };
   const key = row[mapping.keyColumn]?.trim() ?? '';
   const facts: Fact[] = [];
 
   const firstName = values['person.first_name'];
   const lastName = values['person.last_name'];
   const name = values['person.name'] ?? ([firstName, lastName].filter(Boolean).join(' ') || undefined);
-  const emails = read('person.email', parseEmails) ?? [];
-  const phones = read('person.phone', parsePhones) ?? [];
+  const emails = read(values, mapping, 'person.email', parseEmails, undefined) ?? [];
+  const phones = read(values, mapping, 'person.phone', parsePhones, undefined) ?? [];
   if (name || emails.length > 0 || phones.length > 0) {
     facts.push({
       kind: 'person',
@@ -145,15 +136,10 @@ export function mapTabularRow(row: Record<string, string>, mapping: TabularMappi
   }
   if (values['person.company']) facts.push({ kind: 'organization', fields: { name: values['person.company'] } });
 
-  const dealFields: TabularField[] = ['deal.title', 'deal.amount', 'deal.status', 'deal.stage', 'deal.created_at', 'deal.closed_at', 'deal.due_at'];
-  if (dealFields.some((field) => values[field] !== undefined)) {
-    const configuredCurrency = read('deal.currency', parseCurrency);
-    const amount = read('deal.amount', (value) => parseAmount(value, configuredCurrency ?? mapping.defaultCurrency));
-    const status = read('deal.status', (value) => {
-      const known = DEAL_STATUS[normaliseHeader(value)];
-      if (!known) throw new ValueError(`"${value}" is not a status we know (use open, won, lost or completed)`);
-      return known;
-    });
+  if (DEAL_FIELDS.some((field) => values[field] !== undefined)) {
+    const configuredCurrency = read(values, mapping, 'deal.currency', parseCurrency, undefined);
+    const amount = read(values, mapping, 'deal.amount', parseAmount, configuredCurrency ?? mapping.defaultCurrency);
+    const status = read(values, mapping, 'deal.status', parseStatus, undefined);
     facts.push({
       kind: 'deal',
       fields: {
@@ -164,14 +150,49 @@ export function mapTabularRow(row: Record<string, string>, mapping: TabularMappi
         status: status ?? null,
         amount: amount?.minor ?? null,
         currency: amount ? configuredCurrency ?? amount.currency ?? mapping.defaultCurrency : configuredCurrency ?? null,
-        created_at: read('deal.created_at', (value) => parseDate(value, mapping.dateOrder)) ?? null,
-        closed_at: read('deal.closed_at', (value) => parseDate(value, mapping.dateOrder)) ?? null,
-        due_at: read('deal.due_at', (value) => parseDate(value, mapping.dateOrder)) ?? null,
+        created_at: read(values, mapping, 'deal.created_at', parseDate, mapping.dateOrder) ?? null,
+        closed_at: read(values, mapping, 'deal.closed_at', parseDate, mapping.dateOrder) ?? null,
+        due_at: read(values, mapping, 'deal.due_at', parseDate, mapping.dateOrder) ?? null,
       },
     });
   }
   if (facts.length === 0) throw new RecordError('The row states nothing we can map: no name, email, phone or job fields.');
   return facts;
+}
+
+const DEAL_FIELDS: TabularField[] = ['deal.title', 'deal.amount', 'deal.status', 'deal.stage', 'deal.created_at', 'deal.closed_at', 'deal.due_at'];
+
+// Hot path (once per row): the mapping's column list is built once per mapping, not per row.
+const columnLists = new WeakMap<TabularMapping, [string, TabularField][]>();
+function columnsOf(mapping: TabularMapping): [string, TabularField][] {
+  let list = columnLists.get(mapping);
+  if (!list) columnLists.set(mapping, (list = Object.entries(mapping.columns)));
+  return list;
+}
+
+/** Parses one mapped value; a ValueError becomes the RecordError that quarantines the row, naming the column. */
+function read<T, O>(values: Partial<Record<TabularField, string>>, mapping: TabularMapping, field: TabularField, parse: (value: string, option: O) => T, option: O): T | undefined {
+  const value = values[field];
+  if (value === undefined) return undefined;
+  try {
+    return parse(value, option);
+  } catch (error) {
+    if (error instanceof ValueError) throw new RecordError(`Column "${headerOf(mapping, field)}": ${error.message}.`, { column: headerOf(mapping, field), field, value });
+    throw error;
+  }
+}
+
+// A column holds few distinct statuses: each is normalised once (bounded, in case a column is free text).
+const statusCache = new Map<string, DealStatus | undefined>();
+function parseStatus(value: string): DealStatus {
+  let known = statusCache.get(value);
+  if (known === undefined && !statusCache.has(value)) {
+    known = DEAL_STATUS[normaliseHeader(value)];
+    if (statusCache.size >= 1000) statusCache.clear();
+    statusCache.set(value, known);
+  }
+  if (!known) throw new ValueError(`"${value}" is not a status we know (use open, won, lost or completed)`);
+  return known;
 }
 
 /** A birth date as YYYY-MM-DD when it reads as one (also YYYYMMDD), else the text as written: a typo in it must not reject the client. */

