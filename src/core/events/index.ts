@@ -125,8 +125,8 @@ export async function listEvents(context: HubContext, workspaceId: string, filte
   const rows = await sql<(EventRow & { sort_ts: string })[]>`
     select *, to_json(created_at)#>>'{}' as sort_ts from hub.events
     where workspace_id = ${workspaceId} ${type}
-      ${filter.since ? sql`and created_at >= ${filter.since}::timestamptz` : sql``}
-      ${after ? sql`and (created_at, id) < (${after[0]}::timestamptz, ${after[1]})` : sql``}
+      ${filter.since ? sql`and created_at >= ${filter.since}::text::timestamptz` : sql``}
+      ${after ? sql`and (created_at, id) < (${after[0]}::text::timestamptz, ${after[1]})` : sql``}
     order by created_at desc, id desc
     limit ${page.limit + 1}`;
   return toPage(rows, page.limit, (row) => [row.sort_ts, row.id], presentEvent);

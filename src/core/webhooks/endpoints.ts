@@ -89,7 +89,7 @@ export async function listEndpoints(context: HubContext, workspaceId: string, pa
   const rows = await sql<(EndpointRow & { sort_ts: string })[]>`
     select *, to_json(created_at)#>>'{}' as sort_ts from hub.webhook_endpoints
     where workspace_id = ${workspaceId} and deleted_at is null
-      ${after ? sql`and (created_at, id) > (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
+      ${after ? sql`and (created_at, id) > (${after[0]}::text::timestamptz, ${after[1]}::uuid)` : sql``}
     order by created_at, id
     limit ${page.limit + 1}`;
   return toPage(rows, page.limit, (row) => [row.sort_ts, row.id], presentEndpoint);
@@ -158,7 +158,7 @@ export async function replayEndpoint(context: HubContext, workspaceId: string, i
       insert into hub.webhook_deliveries (workspace_id, event_id, endpoint_id, subject, trigger)
       select event.workspace_id, event.id, endpoint.id, event.subject, 'replay'
       from hub.events event join hub.webhook_endpoints endpoint on endpoint.id = ${id}
-      where event.workspace_id = ${workspaceId} and event.created_at >= ${since}::timestamptz and ${subscribed(sql)}
+      where event.workspace_id = ${workspaceId} and event.created_at >= ${since}::text::timestamptz and ${subscribed(sql)}
       order by event.created_at, event.id
       returning id
     ), jobs as (select ${enqueueDelivery(sql, sql`deliveries.id`)} from deliveries)
