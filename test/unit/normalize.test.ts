@@ -1,3 +1,4 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { describe, expect, it } from 'vitest';
 import {
   companyDomain,
@@ -74,6 +75,30 @@ describe('normalizePhone', () => {
   it('keeps international numbers whatever the default region', () => {
     expect(normalizePhone('+1 415 555 2671', 'RU')).toBe('+14155552671');
     expect(normalizePhone('(415) 555-2671', 'US')).toBe('+14155552671');
+  });
+
+  it("dials abroad through Russia's international prefix 8 10", () => {
+    expect(normalizePhone('8 10 49 30 1234567', 'RU')).toBe('+49301234567');
+  });
+
+  it('agrees with libphonenumber on every +7 and +1 shape it reads without it', () => {
+    let seed = 7;
+    const digit = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return String(seed % 10);
+    };
+    for (let n = 0; n < 3000; n++) {
+      let national = '';
+      while (national.length < 10) national += digit();
+      const shapes = [
+        [`8${national}`, 'RU'], [national, 'RU'], [`8${national}`, 'KZ'], [national, 'KZ'], [`+7${national}`, 'US'],
+        [`1${national}`, 'US'], [national, 'US'], [`1${national}`, 'CA'], [national, 'CA'], [`+1${national}`, 'RU'], [`+1${national}`, 'DE'],
+      ] as const;
+      for (const [dialable, region] of shapes) {
+        const parsed = parsePhoneNumberFromString(dialable, region);
+        expect(normalizePhone(dialable, region), `${dialable} in ${region}`).toBe(parsed?.isPossible() ? parsed.number : undefined);
+      }
+    }
   });
 
   it('keeps a possible number even where no operator has it yet', () => {
