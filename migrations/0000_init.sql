@@ -325,6 +325,109 @@ CREATE TABLE "hub"."webhook_endpoints" (
 	"deleted_at" timestamp with time zone
 );
 --> statement-breakpoint
+CREATE TABLE "canonical"."customer_links" (
+	"source_record_id" bigint PRIMARY KEY NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"self_id" uuid NOT NULL,
+	"rule" text NOT NULL,
+	"score" double precision,
+	"evidence" jsonb,
+	"linked_by" text NOT NULL,
+	"linked_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"customer_id" uuid NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "canonical"."customers" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"anchor_record_id" bigint NOT NULL,
+	"name" text,
+	"phones" text[] DEFAULT '{}'::text[] NOT NULL,
+	"sources" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"record_count" integer NOT NULL,
+	"first_seen_at" timestamp with time zone NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"emails" text[] DEFAULT '{}'::text[] NOT NULL,
+	"organization_id" uuid,
+	"organization_name" text,
+	"owner" text,
+	"birth_date" text,
+	"address" text,
+	"city" text,
+	"postal_code" text
+);
+--> statement-breakpoint
+CREATE TABLE "hub"."match_candidates" (
+	"workspace_id" uuid NOT NULL,
+	"kind" text NOT NULL,
+	"record_a" bigint NOT NULL,
+	"record_b" bigint NOT NULL,
+	"score" double precision NOT NULL,
+	"reason" text NOT NULL,
+	"evidence" jsonb NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "match_candidates_workspace_id_kind_record_a_record_b_pk" PRIMARY KEY("workspace_id","kind","record_a","record_b")
+);
+--> statement-breakpoint
+CREATE TABLE "hub"."match_models" (
+	"workspace_id" uuid NOT NULL,
+	"kind" text NOT NULL,
+	"params" jsonb NOT NULL,
+	"trained_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "match_models_workspace_id_kind_pk" PRIMARY KEY("workspace_id","kind")
+);
+--> statement-breakpoint
+CREATE TABLE "hub"."match_overrides" (
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "hub"."match_overrides_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"workspace_id" uuid NOT NULL,
+	"kind" text NOT NULL,
+	"action" text NOT NULL,
+	"group_id" uuid NOT NULL,
+	"record_a" bigint NOT NULL,
+	"record_b" bigint NOT NULL,
+	"link" text NOT NULL,
+	"created_by" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "hub"."match_records" (
+	"source_record_id" bigint PRIMARY KEY NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"kind" text NOT NULL,
+	"features" jsonb NOT NULL,
+	"keys" text[] NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "canonical"."organization_links" (
+	"source_record_id" bigint PRIMARY KEY NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"connection_id" uuid NOT NULL,
+	"self_id" uuid NOT NULL,
+	"rule" text NOT NULL,
+	"score" double precision,
+	"evidence" jsonb,
+	"linked_by" text NOT NULL,
+	"linked_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"organization_id" uuid NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "canonical"."organizations" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"anchor_record_id" bigint NOT NULL,
+	"name" text,
+	"phones" text[] DEFAULT '{}'::text[] NOT NULL,
+	"sources" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"record_count" integer NOT NULL,
+	"first_seen_at" timestamp with time zone NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"domains" text[] DEFAULT '{}'::text[] NOT NULL,
+	"tax_id" text
+);
+--> statement-breakpoint
 ALTER TABLE "hub"."api_keys" ADD CONSTRAINT "api_keys_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "hub"."connections" ADD CONSTRAINT "connections_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "hub"."files" ADD CONSTRAINT "files_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "hub"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -360,7 +463,21 @@ CREATE INDEX "events_workspace_idx" ON "hub"."events" USING btree ("workspace_id
 CREATE INDEX "webhook_attempts_delivery_idx" ON "hub"."webhook_attempts" USING btree ("delivery_id","id");--> statement-breakpoint
 CREATE INDEX "webhook_attempts_endpoint_idx" ON "hub"."webhook_attempts" USING btree ("endpoint_id","attempted_at");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_event_idx" ON "hub"."webhook_deliveries" USING btree ("event_id","id");--> statement-breakpoint
-CREATE INDEX "webhook_deliveries_open_subject_idx" ON "hub"."webhook_deliveries" USING btree ("endpoint_id","subject","id") WHERE status in ('pending', 'sending', 'waiting') and subject is not null;--> statement-breakpoint
-CREATE INDEX "webhook_deliveries_queue_idx" ON "hub"."webhook_deliveries" USING btree ("endpoint_id","status","id") WHERE status in ('sending', 'waiting');--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_open_subject_idx" ON "hub"."webhook_deliveries" USING btree ("endpoint_id","subject","id") WHERE status in ('pending', 'sending', 'waiting', 'throttled') and subject is not null;--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_queue_idx" ON "hub"."webhook_deliveries" USING btree ("endpoint_id","status","id") WHERE status in ('sending', 'throttled');--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_endpoint_idx" ON "hub"."webhook_deliveries" USING btree ("endpoint_id","id");--> statement-breakpoint
-CREATE INDEX "webhook_endpoints_workspace_idx" ON "hub"."webhook_endpoints" USING btree ("workspace_id","created_at");
+CREATE INDEX "webhook_endpoints_workspace_idx" ON "hub"."webhook_endpoints" USING btree ("workspace_id","created_at");--> statement-breakpoint
+CREATE INDEX "customer_links_customer_idx" ON "canonical"."customer_links" USING btree ("customer_id");--> statement-breakpoint
+CREATE INDEX "customer_links_self_idx" ON "canonical"."customer_links" USING btree ("self_id");--> statement-breakpoint
+CREATE INDEX "customers_workspace_idx" ON "canonical"."customers" USING btree ("workspace_id");--> statement-breakpoint
+CREATE INDEX "customers_organization_idx" ON "canonical"."customers" USING btree ("organization_id");--> statement-breakpoint
+CREATE INDEX "match_candidates_a_idx" ON "hub"."match_candidates" USING btree ("record_a");--> statement-breakpoint
+CREATE INDEX "match_candidates_b_idx" ON "hub"."match_candidates" USING btree ("record_b");--> statement-breakpoint
+CREATE INDEX "match_overrides_workspace_idx" ON "hub"."match_overrides" USING btree ("workspace_id","kind");--> statement-breakpoint
+CREATE INDEX "match_overrides_a_idx" ON "hub"."match_overrides" USING btree ("record_a");--> statement-breakpoint
+CREATE INDEX "match_overrides_b_idx" ON "hub"."match_overrides" USING btree ("record_b");--> statement-breakpoint
+CREATE INDEX "match_records_keys_idx" ON "hub"."match_records" USING gin ("keys");--> statement-breakpoint
+CREATE INDEX "match_records_workspace_idx" ON "hub"."match_records" USING btree ("workspace_id","kind");--> statement-breakpoint
+CREATE INDEX "organization_links_organization_idx" ON "canonical"."organization_links" USING btree ("organization_id");--> statement-breakpoint
+CREATE INDEX "organization_links_self_idx" ON "canonical"."organization_links" USING btree ("self_id");--> statement-breakpoint
+CREATE INDEX "organizations_workspace_idx" ON "canonical"."organizations" USING btree ("workspace_id");

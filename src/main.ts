@@ -7,6 +7,9 @@ import { HubError } from './core/errors.js';
 import { registerLocalFile } from './core/files/index.js';
 import { getSyncRun, requestSync, runSync, type StreamStats, type SyncRunRow } from './core/ingest/index.js';
 import { startWorker } from './jobs/index.js';
+import { drainFactChanges, reconcileFull, RECONCILE_KINDS } from './core/reconcile/index.js';
+import { evalMatching, formatEvalReport } from './core/reconcile/eval.js';
+import fs from 'node:fs';
 
 const USAGE = `hub: integration hub for service businesses
 
@@ -19,6 +22,12 @@ const USAGE = `hub: integration hub for service businesses
                                     create an API key (printed once)
   hub sync CONNECTION_ID [--file PATH] [--confirm-deletes]
                                     run one sync in the foreground with a progress line
+  hub reconcile --workspace ID [--full] [--train]
+                                    bring golden customers/organizations up to date (pending changes),
+                                    or re-run in full (--full), re-estimating the model (--train)
+  hub eval-matching FILE --mapping MAPPING.json --truth COLUMN [--truth-pattern REGEX] [--settings JSON] [--keep] [--json]
+                                    load a labelled CSV into a scratch workspace, reconcile it and print
+                                    pairwise precision, recall, F1 and the worst mistakes
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -40,6 +49,10 @@ async function main(argv: string[]): Promise<number> {
       return keysCommand(rest);
     case 'sync':
       return syncCommand(rest);
+    case 'reconcile':
+      return reconcileCommand(rest);
+    case 'eval-matching':
+      return evalMatchingCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -145,6 +158,61 @@ async function syncCommand(args: string[]): Promise<number> {
     console.log(`sync run ${finished.id}: ${finished.status}${finished.error ? ` (${finished.error.message})` : ''}`);
   });
   return finished?.status === 'succeeded' ? 0 : 1;
+}
+
+async function reconcileCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { workspace: { type: 'string' }, full: { type: 'boolean', default: false }, train: { type: 'boolean', default: false } } });
+  if (!values.workspace) throw new UsageError('Usage: hub reconcile --workspace ID [--full] [--train]');
+  const workspaceId = values.workspace;
+  return withHub(async ({ context }) => {
+    const [workspace] = await context.sql`select id from hub.workspaces where id::text = ${workspaceId}`;
+    if (!workspace) throw new HubError('not_found', 404, `No workspace ${workspaceId}.`);
+    if (!values.full) {
+      const totals = await drainFactChanges(context.sql, workspaceId);
+      console.log(`applied ${totals.batches} batches of changes: ${totals.records} records re-clustered, ${totals.events} events`);
+      return;
+    }
+    for (const kind of RECONCILE_KINDS) {
+      process.stderr.write(`reconciling ${kind === 'person' ? 'customers' : 'organizations'}…\n`);
+      const stats = await reconcileFull(context.sql, workspaceId, kind, { train: values.train });
+      console.log(`${kind}: ${stats.records} records → ${stats.clusters} golden, ${stats.candidate_pairs} pairs compared of ${stats.all_pairs} possible, ${stats.review_candidates} to review, ${stats.events} events`);
+      for (const block of stats.oversized_blocks.slice(0, 5)) console.log(`  skipped oversized block ${block.key} (${block.records} records)`);
+    }
+  }, { quiet: true });
+}
+
+async function evalMatchingCommand(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args, allowPositionals: true,
+    options: { mapping: { type: 'string' }, truth: { type: 'string' }, 'truth-pattern': { type: 'string' }, examples: { type: 'string' }, settings: { type: 'string' }, keep: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+  });
+  const file = positionals[0];
+  if (!file || !values.mapping || !values.truth) throw new UsageError('Usage: hub eval-matching FILE --mapping MAPPING.json --truth COLUMN [--truth-pattern REGEX] [--settings JSON] [--keep] [--json]');
+  const mapping = readJson(values.mapping, '--mapping');
+  const settings = values.settings ? parseJson(values.settings, '--settings') : undefined;
+  return withHub(async ({ context }) => {
+    const report = await evalMatching(context, { file, mapping, truth: values.truth!, truthPattern: values['truth-pattern'], settings, keep: values.keep, examples: values.examples ? Number(values.examples) : undefined });
+    if (values.json) {
+      console.log(JSON.stringify(report, null, 2));
+      return;
+    }
+    process.stdout.write(formatEvalReport(report));
+  }, { quiet: true });
+}
+
+function readJson(file: string, flag: string): Record<string, unknown> {
+  if (!fs.existsSync(file)) throw new UsageError(`${flag}: no file at ${file}.`);
+  return parseJson(fs.readFileSync(file, 'utf8'), flag);
+}
+
+function parseJson(text: string, flag: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(text);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`${flag} must be a JSON object.`);
 }
 
 class UsageError extends Error {}

@@ -38,6 +38,7 @@ export const tabularMappingSchema = {
   columns: z.record(z.string(), z.enum(tabularFieldNames)).optional().describe('Header → canonical field. When absent, the mapping is suggested from the headers and shown on the run.'),
   default_currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or RUB').default('USD'),
   date_order: z.enum(['DMY', 'MDY', 'YMD']).default('DMY').describe('How to read dates like 03/04/2024 (dotted dates are always day first).'),
+  distinct_records: z.boolean().optional().describe('Every row is a different client (a CRM export, a billing system\'s customer list): reconciliation never merges two rows of this source on its own; an admin still can.'),
 };
 
 export interface TabularMapping {

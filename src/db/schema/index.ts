@@ -1,3 +1,4 @@
 export * from './hub.js';
 export * from './canonical.js';
 export * from './webhooks.js';
+export * from './golden.js';

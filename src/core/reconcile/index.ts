@@ -1,0 +1,600 @@
+import type { CountryCode } from 'libphonenumber-js';
+import type { PendingQuery, Row } from 'postgres';
+import { z } from 'zod';
+import { asJson, copyRows } from '../../db/copy.js';
+import type { Sql } from '../../db/index.js';
+import { emitEvents } from '../events/batch.js';
+import { cluster, pairKey, type Clustering, type Edge, type Thresholds } from './cluster.js';
+import { goldenId, survive, unionOf, type FieldSource, type MemberFact, type SurvivorshipSettings } from './golden.js';
+import {
+  blockingKeys, estimate, organizationFeatures, personFeatures, priorParams, scorePair,
+  type Features, type Kind, type OrganizationFact, type Params, type PersonFact,
+} from './model.js';
+
+// Reconciliation: source people / organizations → golden customers / organizations.
+//
+// Where the work happens, and why: PostgreSQL streams the facts out and takes the results
+// back in bulk (COPY); blocking, scoring and clustering run in TypeScript on the records in
+// memory, because a hash map of blocking keys is one pass over the records, while the same
+// self-join in SQL materializes every candidate pair before any of them can be scored, and
+// scoring (Jaro–Winkler, transliteration keys) is code, not SQL. Incremental runs look up
+// candidates through the GIN index on hub.match_records.keys instead of loading everything.
+
+export const RECONCILE_KINDS: Kind[] = ['organization', 'person'];
+
+/** A blocking key shared by more records than this is skipped (and reported): it would cost quadratic time and carries little evidence. */
+export const BLOCK_CAP = 60;
+
+export const reconcileSettingsSchema = z.object({
+  phone_region: z.string().regex(/^[A-Z]{2}$/).default('RU').describe('Region for phone numbers written without a country code (ISO 3166 alpha-2).'),
+  auto_threshold: z.number().default(12).describe('Match weight (log2 Bayes factor) at or above which records merge automatically.'),
+  review_threshold: z.number().default(4).describe('Match weight at or above which a pair below auto_threshold goes to the review queue.'),
+  guard_threshold: z.number().default(-8).describe('Two clusters never merge while a pair across them scores below this.'),
+  survivorship: z.record(z.string(), z.enum(['most_recent', 'most_frequent', 'trusted_source'])).default({}),
+  trusted_sources: z.record(z.string(), z.array(z.string())).default({}),
+});
+export type ReconcileSettings = z.infer<typeof reconcileSettingsSchema>;
+
+export interface ReconcileStats {
+  kind: Kind;
+  records: number;
+  candidate_pairs: number;
+  all_pairs: number;
+  oversized_blocks: { key: string; records: number }[];
+  clusters: number;
+  review_candidates: number;
+  events: number;
+  timings_ms: Record<string, number>;
+}
+
+interface Entity {
+  features: Features;
+  fact: MemberFact;
+}
+
+export async function loadSettings(sql: Sql, workspaceId: string): Promise<ReconcileSettings> {
+  const [row] = await sql<{ settings: { reconcile?: unknown } }[]>`select settings from hub.workspaces where id = ${workspaceId}`;
+  return reconcileSettingsSchema.parse(row?.settings?.reconcile ?? {});
+}
+
+const FACT_QUERIES: Record<Kind, (sql: Sql, workspaceId: string, ids?: number[]) => PendingQuery<Row[]>> = {
+  person: (sql, workspaceId, ids) => sql`
+    select p.source_record_id::int8 as source_record_id, p.connection_id, p.name, p.first_name, p.last_name, p.emails, p.phones, p.organization_name, p.owner,
+           p.birth_date, p.address, p.city, p.postal_code, p.national_id, p.updated_at, p.ingested_at,
+           ${EXCLUSIVE_SQL(sql)} as exclusive
+    from canonical.source_people p join hub.connections c on c.id = p.connection_id
+    where p.workspace_id = ${workspaceId} and p.deleted_at is null ${ids ? sql`and p.source_record_id = any(${ids}::bigint[])` : sql``}`,
+  organization: (sql, workspaceId, ids) => sql`
+    select o.source_record_id::int8 as source_record_id, o.connection_id, o.name, o.domains, o.phones, o.tax_id, o.updated_at, o.ingested_at,
+           false as exclusive
+    from canonical.source_organizations o
+    where o.workspace_id = ${workspaceId} and o.deleted_at is null ${ids ? sql`and o.source_record_id = any(${ids}::bigint[])` : sql``}`,
+};
+
+/** Sources whose every record is a distinct client: Stripe customers, HubSpot contacts, or a sheet configured so. */
+const EXCLUSIVE_SQL = (sql: Sql) => sql`(c.kind in ('stripe', 'hubspot') or coalesce((c.config->>'distinct_records')::boolean, false))`;
+
+function toEntity(kind: Kind, row: Record<string, any>, region: CountryCode): Entity {
+  row.source_record_id = Number(row.source_record_id);
+  const features = kind === 'person' ? personFeatures(row as PersonFact, region, row.exclusive) : organizationFeatures(row as OrganizationFact, region);
+  delete row.exclusive;
+  return { features, fact: row as MemberFact };
+}
+
+async function loadModel(sql: Sql, workspaceId: string, kind: Kind): Promise<Params | undefined> {
+  const [row] = await sql<{ params: Params }[]>`select params from hub.match_models where workspace_id = ${workspaceId} and kind = ${kind}`;
+  return row?.params;
+}
+
+interface Overrides {
+  must: [number, number][];
+  cannot: Set<string>;
+}
+
+/** Admin overrides replayed in order: per record pair the latest word (must or cannot) wins. */
+async function loadOverrides(sql: Sql, workspaceId: string, kind: Kind, ids?: number[]): Promise<Overrides> {
+  const rows = await sql<{ record_a: string; record_b: string; link: 'must' | 'cannot' }[]>`
+    select record_a, record_b, link from hub.match_overrides
+    where workspace_id = ${workspaceId} and kind = ${kind}
+      ${ids ? sql`and (record_a = any(${ids}::bigint[]) or record_b = any(${ids}::bigint[]))` : sql``}
+    order by id`;
+  const last = new Map<string, { a: number; b: number; link: 'must' | 'cannot' }>();
+  for (const row of rows) last.set(pairKey(Number(row.record_a), Number(row.record_b)), { a: Number(row.record_a), b: Number(row.record_b), link: row.link });
+  const overrides: Overrides = { must: [], cannot: new Set() };
+  for (const [key, entry] of [...last.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
+    if (entry.link === 'must') overrides.must.push([entry.a, entry.b]);
+    else overrides.cannot.add(key);
+  }
+  return overrides;
+}
+
+const thresholdsOf = (settings: ReconcileSettings): Thresholds => ({ auto: settings.auto_threshold, review: settings.review_threshold, guard: settings.guard_threshold });
+
+/**
+ * Full run of one kind: every live record is re-read, re-blocked, re-scored and
+ * re-clustered. With `train`, m/u are re-estimated from the data first (also when the
+ * workspace has no model yet); otherwise the stored model is used, so a full run and
+ * incremental runs agree.
+ */
+export async function reconcileFull(sql: Sql, workspaceId: string, kind: Kind, options: { train?: boolean } = {}): Promise<ReconcileStats> {
+  // One transaction holding the kind's lock: incremental jobs wait, then re-apply their changes on top.
+  return sql.begin(async (tx) => reconcileFullIn(tx as unknown as Sql, workspaceId, kind, options)) as Promise<ReconcileStats>;
+}
+
+async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, options: { train?: boolean } = {}): Promise<ReconcileStats> {
+  await lockKind(sql, workspaceId, kind);
+  const timings: Record<string, number> = {};
+  let started = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - started);
+    started = now;
+  };
+  const settings = await loadSettings(sql, workspaceId);
+  const region = settings.phone_region as CountryCode;
+
+  const entities: Entity[] = [];
+  for await (const rows of FACT_QUERIES[kind](sql, workspaceId).cursor(5000)) {
+    for (const row of rows) entities.push(toEntity(kind, row, region));
+  }
+  entities.sort((x, y) => x.features.id - y.features.id);
+  lap('load_and_normalize');
+
+  const keysOf: string[][] = new Array(entities.length);
+  const blocks = new Map<string, number[]>();
+  for (let index = 0; index < entities.length; index++) {
+    const keys = blockingKeys(kind, entities[index].features);
+    keysOf[index] = keys;
+    for (const key of keys) {
+      const block = blocks.get(key);
+      if (block) block.push(index);
+      else blocks.set(key, [index]);
+    }
+  }
+  const oversized: { key: string; records: number }[] = [];
+  const seen = new Set<number>();
+  const pairs: [number, number][] = [];
+  const n = entities.length;
+  for (const [key, block] of blocks) {
+    if (block.length < 2) continue;
+    if (block.length > BLOCK_CAP) {
+      oversized.push({ key, records: block.length });
+      continue;
+    }
+    for (let i = 0; i < block.length; i++) {
+      for (let j = i + 1; j < block.length; j++) {
+        const code = block[i] * n + block[j];
+        if (seen.has(code)) continue;
+        seen.add(code);
+        pairs.push([block[i], block[j]]);
+      }
+    }
+  }
+  seen.clear();
+  lap('block');
+
+  let params = options.train ? undefined : await loadModel(sql, workspaceId, kind);
+  if (!params) {
+    params = estimate(kind, entities.map((entity) => entity.features), pairs.map(([i, j]) => [entities[i].features.id, entities[j].features.id]));
+    await sql`insert into hub.match_models (workspace_id, kind, params) values (${workspaceId}, ${kind}, ${sql.json(params as never)})
+              on conflict (workspace_id, kind) do update set params = excluded.params, trained_at = now()`;
+  }
+  lap('train');
+
+  const edges: Edge[] = [];
+  for (const [i, j] of pairs) {
+    const { weight } = scorePair(kind, params, entities[i].features, entities[j].features);
+    if (weight >= settings.review_threshold) edges.push({ a: entities[i].features.id, b: entities[j].features.id, weight });
+  }
+  lap('score');
+
+  const byId = new Map(entities.map((entity) => [entity.features.id, entity]));
+  const overrides = await loadOverrides(sql, workspaceId, kind);
+  const clustering = clusterWith(kind, params, settings, [...byId.keys()], edges, overrides, byId);
+  lap('cluster');
+
+  await sql`delete from hub.match_records where workspace_id = ${workspaceId} and kind = ${kind}`;
+  await copyRows(sql, 'hub.match_records', ['source_record_id', 'workspace_id', 'kind', 'features', 'keys'],
+    entities.map((entity, index) => [entity.features.id, workspaceId, kind, asJson(entity.features), keysOf[index]]));
+  lap('write_match_records');
+  const events = await writeClusters(sql, workspaceId, kind, byId, clustering, { all: true, params, settings });
+  lap('write_golden');
+  return {
+    kind, records: entities.length, candidate_pairs: pairs.length, all_pairs: (n * (n - 1)) / 2, oversized_blocks: oversized.sort((x, y) => y.records - x.records).slice(0, 20),
+    clusters: new Set(clustering.anchorOf.values()).size, review_candidates: clustering.candidates.length, events, timings_ms: timings,
+  };
+}
+
+function clusterWith(kind: Kind, params: Params, settings: ReconcileSettings, ids: number[], edges: Edge[], overrides: Overrides, byId: Map<number, Entity>): Clustering {
+  const cache = new Map<string, Edge>();
+  const scoreOf = (a: number, b: number): Edge => {
+    const key = pairKey(a, b);
+    let edge = cache.get(key);
+    if (!edge) {
+      const scored = scorePair(kind, params, byId.get(a)!.features, byId.get(b)!.features, true);
+      edge = { a, b, weight: scored.weight, evidence: scored.evidence };
+      cache.set(key, edge);
+    }
+    return edge;
+  };
+  return cluster(ids, edges, overrides, (id) => byId.get(id)?.features.exclusive, thresholdsOf(settings), scoreOf);
+}
+
+/** One reconcile of a kind at a time per workspace (full or incremental). */
+async function lockKind(tx: Sql, workspaceId: string, kind: Kind): Promise<void> {
+  await tx`select pg_advisory_xact_lock(hashtext(${`reconcile:${workspaceId}:${kind}`}))`;
+}
+
+const GOLDEN_COLUMNS: Record<Kind, string[]> = {
+  person: ['name', 'emails', 'phones', 'organization_name', 'owner', 'birth_date', 'address', 'city', 'postal_code'],
+  organization: ['name', 'domains', 'phones', 'tax_id'],
+};
+
+/** What a golden record states (fields, their sources, its records): an event says "updated" only when this changes. */
+function signature(values: unknown[], sources: unknown, members: number[]): string {
+  return stableStringify([values, sources, members]);
+}
+
+function stableStringify(value: unknown): string {
+  if (value === null || value === undefined || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1));
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableStringify(item)}`).join(',')}}`;
+}
+
+const GOLDEN = {
+  person: { table: 'canonical.customers', links: 'canonical.customer_links', idColumn: 'customer_id', event: 'customer' },
+  organization: { table: 'canonical.organizations', links: 'canonical.organization_links', idColumn: 'organization_id', event: 'organization' },
+} as const;
+
+interface GoldenRow {
+  id: string;
+  anchor: number;
+  members: number[];
+  fields: Record<string, unknown>;
+  sources: Record<string, FieldSource>;
+  firstSeenAt: Date;
+}
+
+function buildGolden(workspaceId: string, kind: Kind, anchor: number, members: Entity[], settings: ReconcileSettings): GoldenRow {
+  const facts = members.map((member) => member.fact);
+  const survivorship: SurvivorshipSettings = { rules: settings.survivorship, trusted: settings.trusted_sources };
+  const fields: Record<string, unknown> = {};
+  const sources: Record<string, FieldSource> = {};
+  const single = kind === 'person'
+    ? ['name', 'organization_name', 'owner', 'birth_date', 'address', 'city', 'postal_code']
+    : ['name', 'tax_id'];
+  for (const field of single) {
+    const survived = survive(field, facts, survivorship);
+    fields[field] = survived?.value ?? null;
+    if (survived) sources[field] = survived.source;
+  }
+  if (kind === 'person' && !fields.name) {
+    // A record with only first/last names still gives the customer a name.
+    const named = facts.find((fact) => fact.first_name || fact.last_name);
+    if (named) {
+      fields.name = [named.first_name, named.last_name].filter(Boolean).join(' ');
+      sources.name = { source_record_id: named.source_record_id, connection_id: named.connection_id, rule: 'most_recent' };
+    }
+  }
+  const lists = kind === 'person' ? { emails: (e: Entity) => e.features.emails, phones: (e: Entity) => e.features.phones } : { domains: (e: Entity) => e.features.domains, phones: (e: Entity) => e.features.phones };
+  for (const [field, get] of Object.entries(lists)) {
+    fields[field] = unionOf(members.map(get));
+    const first = members.find((member) => get(member).length > 0);
+    if (first) sources[field] = { source_record_id: first.features.id, connection_id: first.features.connection, rule: 'union' };
+  }
+  return {
+    id: goldenId(workspaceId, kind, anchor),
+    anchor,
+    members: members.map((member) => member.features.id).sort((x, y) => x - y),
+    fields,
+    sources,
+    firstSeenAt: new Date(Math.min(...facts.map((fact) => new Date(fact.ingested_at).getTime()))),
+  };
+}
+
+/**
+ * Replaces the golden records touching `byId`'s records (all of the kind with `all`) by the
+ * clustering's, keeps links and the review queue in step, and emits one event per change:
+ * created, updated, merged (an id absorbed into another) or split (a cluster that lost
+ * records to new ones). Returns the number of events.
+ */
+async function writeClusters(
+  tx: Sql, workspaceId: string, kind: Kind, byId: Map<number, Entity>, clustering: Clustering,
+  scope: { all: boolean; params: Params; settings: ReconcileSettings; extraCandidates?: Edge[]; removed?: number[] },
+): Promise<number> {
+  const golden = GOLDEN[kind];
+  const ids = [...byId.keys()];
+  const touched = [...ids, ...(scope.removed ?? [])];
+
+  // Before: which golden record held each touched record, and what those records were.
+  const before = await tx.unsafe<{ source_record_id: string; golden_id: string }[]>(
+    scope.all
+      ? `select source_record_id, ${golden.idColumn} as golden_id from ${golden.links} where workspace_id = $1`
+      : `select source_record_id, ${golden.idColumn} as golden_id from ${golden.links} where workspace_id = $1 and source_record_id = any($2::bigint[])`,
+    scope.all ? [workspaceId] : [workspaceId, touched as never],
+  );
+  const oldGoldenOf = new Map(before.map((row) => [Number(row.source_record_id), row.golden_id]));
+  const oldIds = [...new Set(before.map((row) => row.golden_id))];
+  const goldenColumns = GOLDEN_COLUMNS[kind];
+  const oldRows = oldIds.length === 0 ? [] : await tx.unsafe<Record<string, any>[]>(
+    `select g.id, g.created_at, g.sources, ${goldenColumns.map((column) => `g.${column}`).join(', ')},
+            array(select l.source_record_id from ${golden.links} l where l.${golden.idColumn} = g.id order by 1) as members
+     from ${golden.table} g where g.id = any($1::uuid[])`,
+    [oldIds as never],
+  );
+  const oldSignature = new Map(oldRows.map((row) => [row.id as string, signature(goldenColumns.map((column) => row[column]), row.sources, (row.members as string[]).map(Number))]));
+  const createdAt = new Map(oldRows.map((row) => [row.id as string, row.created_at as Date]));
+
+  // After.
+  const groups = new Map<number, Entity[]>();
+  for (const [id, anchor] of clustering.anchorOf) {
+    const group = groups.get(anchor);
+    if (group) group.push(byId.get(id)!);
+    else groups.set(anchor, [byId.get(id)!]);
+  }
+  const rows = [...groups.entries()].map(([anchor, members]) => buildGolden(workspaceId, kind, anchor, members, scope.settings));
+  const newIds = new Set(rows.map((row) => row.id));
+
+  // Write: drop what was there for these records, then COPY the new state in.
+  if (scope.all) {
+    await tx.unsafe(`delete from ${golden.links} where workspace_id = $1`, [workspaceId]);
+    await tx.unsafe(`delete from ${golden.table} where workspace_id = $1`, [workspaceId]);
+    await tx`delete from hub.match_candidates where workspace_id = ${workspaceId} and kind = ${kind}`;
+  } else {
+    await tx.unsafe(`delete from ${golden.links} where source_record_id = any($1::bigint[])`, [touched as never]);
+    await tx.unsafe(`delete from ${golden.table} where id = any($1::uuid[])`, [oldIds as never]);
+    await tx`delete from hub.match_candidates where workspace_id = ${workspaceId} and kind = ${kind} and (record_a = any(${touched}::bigint[]) or record_b = any(${touched}::bigint[]))`;
+  }
+  const now = new Date();
+  await copyRows(tx, golden.table, ['id', 'workspace_id', 'anchor_record_id', ...goldenColumns, 'sources', 'record_count', 'first_seen_at', 'created_at', 'updated_at'],
+    rows.map((row) => [row.id, workspaceId, row.anchor, ...goldenColumns.map((column) => row.fields[column] ?? null), asJson(row.sources), row.members.length, row.firstSeenAt, createdAt.get(row.id) ?? now, now]));
+  await copyRows(tx, golden.links, ['source_record_id', 'workspace_id', 'connection_id', 'self_id', golden.idColumn, 'rule', 'score', 'evidence', 'linked_by', 'linked_at'],
+    [...clustering.anchorOf.entries()].map(([id, anchor]) => {
+      const link = clustering.links.get(id)!;
+      return [id, workspaceId, byId.get(id)!.features.connection, goldenId(workspaceId, kind, id), goldenId(workspaceId, kind, anchor), link.rule, link.score, asJson(link.evidence), link.rule === 'admin' ? 'admin' : 'auto', now];
+    }));
+
+  const explain = (a: number, b: number) => {
+    const left = byId.get(a)?.features;
+    const right = byId.get(b)?.features;
+    return left && right ? scorePair(kind, scope.params, left, right, true).evidence : [];
+  };
+  const candidates = [
+    ...clustering.candidates.map((candidate) => ({ ...candidate, evidence: candidate.evidence ?? explain(candidate.a, candidate.b) })),
+    ...(scope.extraCandidates ?? []).map((edge) => ({ ...edge, reason: 'review_band' as const })),
+  ];
+  const uniqueCandidates = new Map(candidates.map((candidate) => [pairKey(candidate.a, candidate.b), candidate]));
+  await copyRows(tx, 'hub.match_candidates', ['workspace_id', 'kind', 'record_a', 'record_b', 'score', 'reason', 'evidence'],
+    [...uniqueCandidates.values()].map((candidate) => [workspaceId, kind, Math.min(candidate.a, candidate.b), Math.max(candidate.a, candidate.b), candidate.weight, candidate.reason, asJson(candidate.evidence)]));
+
+  if (kind === 'person') await linkCustomersToOrganizations(tx, workspaceId, { customerIds: scope.all ? undefined : [...newIds] });
+  else await linkCustomersToOrganizations(tx, workspaceId, { recordIds: scope.all ? undefined : touched });
+
+  const newSignature = new Map(rows.map((row) => [row.id, signature(goldenColumns.map((column) => row.fields[column] ?? null), row.sources, row.members)]));
+  return emitChanges(tx, workspaceId, kind, rows, oldGoldenOf, oldSignature, newSignature, newIds);
+}
+
+/** A customer's organization: the golden organization most of its records' organization facts belong to. */
+async function linkCustomersToOrganizations(tx: Sql, workspaceId: string, scope: { customerIds?: string[]; recordIds?: number[] }): Promise<void> {
+  const filter = scope.customerIds
+    ? tx`and c.id = any(${scope.customerIds}::uuid[])`
+    : scope.recordIds
+      ? tx`and c.id in (select customer_id from canonical.customer_links where source_record_id = any(${scope.recordIds}::bigint[]))`
+      : tx``;
+  await tx`
+    update canonical.customers c set organization_id = best.organization_id
+    from (
+      select c.id, (
+        select ol.organization_id from canonical.customer_links cl join canonical.organization_links ol on ol.source_record_id = cl.source_record_id
+        where cl.customer_id = c.id group by ol.organization_id order by count(*) desc, ol.organization_id limit 1
+      ) as organization_id
+      from canonical.customers c where c.workspace_id = ${workspaceId} ${filter}
+    ) best
+    where c.id = best.id and c.organization_id is distinct from best.organization_id`;
+}
+
+async function emitChanges(
+  tx: Sql, workspaceId: string, kind: Kind, rows: GoldenRow[], oldGoldenOf: Map<number, string>, oldSignature: Map<string, string>, newSignature: Map<string, string>, newIds: Set<string>,
+): Promise<number> {
+  const golden = GOLDEN[kind];
+  const newRows = new Map(rows.map((row) => [row.id, row]));
+  const events: { type: string; id: string; data: Record<string, unknown> }[] = [];
+  const absorbedInto = new Map<string, Set<string>>();
+  const splitFrom = new Map<string, Set<string>>();
+  for (const row of rows) {
+    for (const member of row.members) {
+      const previous = oldGoldenOf.get(member);
+      if (!previous || previous === row.id) continue;
+      if (!newIds.has(previous)) {
+        const absorbed = absorbedInto.get(row.id) ?? new Set();
+        absorbed.add(previous);
+        absorbedInto.set(row.id, absorbed);
+      } else {
+        const parts = splitFrom.get(previous) ?? new Set();
+        parts.add(row.id);
+        splitFrom.set(previous, parts);
+      }
+    }
+  }
+  const vanished = [...new Set(oldGoldenOf.values())].filter((id) => !newIds.has(id) && ![...absorbedInto.values()].some((set) => set.has(id)));
+  for (const row of rows) {
+    const existed = oldSignature.has(row.id);
+    const absorbed = absorbedInto.get(row.id);
+    if (absorbed) events.push({ type: `${golden.event}.merged`, id: row.id, data: { [golden.event]: present(kind, row), absorbed_ids: [...absorbed].sort() } });
+    else if (!existed && !splitFromAny(splitFrom, row.id)) events.push({ type: `${golden.event}.created`, id: row.id, data: { [golden.event]: present(kind, row) } });
+    else if (existed && oldSignature.get(row.id) !== newSignature.get(row.id) && !splitFrom.has(row.id)) events.push({ type: `${golden.event}.updated`, id: row.id, data: { [golden.event]: present(kind, row) } });
+  }
+  for (const [from, parts] of splitFrom) {
+    const all = [from, ...[...parts].sort()].filter((id) => newRows.has(id));
+    events.push({ type: `${golden.event}.split`, id: from, data: { [`${golden.event}_id`]: from, into: all.map((id) => present(kind, newRows.get(id)!)) } });
+  }
+  for (const id of vanished) events.push({ type: `${golden.event}.updated`, id, data: { [`${golden.event}_id`]: id, deleted: true } });
+  await emitEvents(tx, events.map((event) => ({ workspaceId, type: event.type, subject: `${golden.event}:${event.id}`, data: event.data })));
+  return events.length;
+}
+
+const splitFromAny = (splitFrom: Map<string, Set<string>>, id: string) => [...splitFrom.values()].some((parts) => parts.has(id));
+
+function present(kind: Kind, row: GoldenRow) {
+  return { id: row.id, ...row.fields, sources: row.sources, source_record_ids: row.members, record_count: row.members.length };
+}
+
+/**
+ * Incremental run: brings the golden records up to date with the given changed records
+ * (new, changed or tombstoned) without a full pass. It re-clusters exactly the connected
+ * component of the candidate graph (edges at or above auto-merge, admin must-links, and
+ * the records' previous clusters) that the changes touch — the clustering of a component
+ * depends on nothing outside it, so the result equals a full run's.
+ */
+export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: Kind, changedIds: number[]): Promise<{ records: number; events: number }> {
+  if (changedIds.length === 0) return { records: 0, events: 0 };
+  await lockKind(tx, workspaceId, kind);
+  const params = await loadModel(tx, workspaceId, kind);
+  if (!params) {
+    // No model yet: this workspace has never been reconciled; a full run trains one.
+    const stats = await reconcileFullIn(tx, workspaceId, kind, { train: true });
+    return { records: stats.records, events: stats.events };
+  }
+  const settings = await loadSettings(tx, workspaceId);
+  const region = settings.phone_region as CountryCode;
+  const golden = GOLDEN[kind];
+
+  // 1. Refresh the matching features of the changed records.
+  const live = (await FACT_QUERIES[kind](tx, workspaceId, changedIds)).map((row) => toEntity(kind, row as Record<string, any>, region));
+  const liveIds = new Set(live.map((entity) => entity.features.id));
+  const removed = changedIds.filter((id) => !liveIds.has(id));
+  if (removed.length > 0) await tx`delete from hub.match_records where source_record_id = any(${removed}::bigint[])`;
+  if (live.length > 0) {
+    await tx`
+      insert into hub.match_records (source_record_id, workspace_id, kind, features, keys)
+      select * from jsonb_to_recordset(${tx.json(live.map((entity) => ({ source_record_id: entity.features.id, workspace_id: workspaceId, kind, features: entity.features, keys: blockingKeys(kind, entity.features) })) as never)})
+        as t(source_record_id bigint, workspace_id uuid, kind text, features jsonb, keys text[])
+      on conflict (source_record_id) do update set features = excluded.features, keys = excluded.keys`;
+  }
+
+  // 2. Grow the affected set to its closed component.
+  const features = new Map<number, Features>();
+  const keys = new Map<number, string[]>();
+  const inSet = new Set<number>();
+  let frontier: number[] = [];
+  const add = (id: number) => {
+    if (inSet.has(id)) return;
+    inSet.add(id);
+    frontier.push(id);
+  };
+  const oldClusterMates = async (ids: number[]) => {
+    if (ids.length === 0) return [];
+    const rows = await tx.unsafe<{ source_record_id: string }[]>(
+      `select l2.source_record_id from ${golden.links} l1 join ${golden.links} l2 on l2.${golden.idColumn} = l1.${golden.idColumn} where l1.source_record_id = any($1::bigint[])`,
+      [ids as never],
+    );
+    return rows.map((row) => Number(row.source_record_id));
+  };
+  for (const id of changedIds) add(id);
+  for (const id of await oldClusterMates(changedIds)) add(id);
+  const edges = new Map<string, Edge>();
+  const outside: Edge[] = [];
+  const overrides = await loadOverrides(tx, workspaceId, kind);
+
+  while (frontier.length > 0) {
+    const batch = frontier;
+    frontier = [];
+    await loadFeatures(tx, batch.filter((id) => !features.has(id)), features, keys);
+    const live = batch.filter((id) => features.has(id));
+    const batchKeys = [...new Set(live.flatMap((id) => keys.get(id)!))];
+    if (batchKeys.length === 0) continue;
+    const sizes = await tx<{ key: string; records: number }[]>`
+      select k as key, count(*)::int as records from hub.match_records m, unnest(m.keys) k
+      where m.workspace_id = ${workspaceId} and m.kind = ${kind} and m.keys && ${batchKeys}::text[] and k = any(${batchKeys}::text[])
+      group by k`;
+    const usable = sizes.filter((row) => row.records >= 2 && row.records <= BLOCK_CAP).map((row) => row.key);
+    if (usable.length === 0) continue;
+    const found = await tx<{ source_record_id: string; features: Features; keys: string[] }[]>`
+      select source_record_id, features, keys from hub.match_records
+      where workspace_id = ${workspaceId} and kind = ${kind} and keys && ${usable}::text[]`;
+    for (const row of found) {
+      const id = Number(row.source_record_id);
+      if (!features.has(id)) {
+        features.set(id, row.features);
+        keys.set(id, row.keys);
+      }
+    }
+    const usableSet = new Set(usable);
+    const pulled: number[] = [];
+    for (const id of live) {
+      const mine = new Set(keys.get(id)!.filter((key) => usableSet.has(key)));
+      for (const row of found) {
+        const other = Number(row.source_record_id);
+        if (other === id || edges.has(pairKey(id, other)) || !row.keys.some((key) => mine.has(key))) continue;
+        const { weight } = scorePair(kind, params, features.get(id)!, features.get(other)!);
+        const edge = { a: Math.min(id, other), b: Math.max(id, other), weight };
+        edges.set(pairKey(id, other), edge);
+        if (weight >= settings.auto_threshold && !inSet.has(other)) pulled.push(other);
+      }
+    }
+    for (const [a, b] of overrides.must) {
+      if (inSet.has(a) && !inSet.has(b)) pulled.push(b);
+      if (inSet.has(b) && !inSet.has(a)) pulled.push(a);
+    }
+    for (const id of pulled) add(id);
+    for (const id of await oldClusterMates(pulled)) add(id);
+  }
+
+  // 3. Re-cluster the component and write it back.
+  const members = [...inSet].filter((id) => features.has(id));
+  const facts = members.length === 0 ? [] : (await FACT_QUERIES[kind](tx, workspaceId, members)).map((row) => toEntity(kind, row as Record<string, any>, region));
+  const byId = new Map(facts.map((entity) => [entity.features.id, entity]));
+  const inside: Edge[] = [];
+  for (const edge of edges.values()) {
+    if (edge.weight < settings.review_threshold) continue;
+    if (byId.has(edge.a) && byId.has(edge.b)) inside.push(edge);
+    else outside.push({ ...edge, evidence: scorePair(kind, params, features.get(edge.a)!, features.get(edge.b)!, true).evidence });
+  }
+  const clustering = clusterWith(kind, params, settings, [...byId.keys()].sort((x, y) => x - y), inside, overrides, byId);
+  const gone = [...inSet].filter((id) => !byId.has(id));
+  const events = await writeClusters(tx, workspaceId, kind, byId, clustering, { all: false, params, settings, extraCandidates: outside, removed: gone });
+  return { records: byId.size, events };
+}
+
+async function loadFeatures(tx: Sql, ids: number[], features: Map<number, Features>, keys: Map<number, string[]>): Promise<void> {
+  if (ids.length === 0) return;
+  const rows = await tx<{ source_record_id: string; features: Features; keys: string[] }[]>`
+    select source_record_id, features, keys from hub.match_records where source_record_id = any(${ids}::bigint[])`;
+  for (const row of rows) {
+    features.set(Number(row.source_record_id), row.features);
+    keys.set(Number(row.source_record_id), row.keys);
+  }
+}
+
+
+export { priorParams };
+
+/**
+ * The `derive` job: drains the workspace's fact change log in batches, one transaction per
+ * batch (log rows are deleted in the same transaction that applies them, so a crash
+ * re-applies the batch, never skips it). Organizations first, so that customers can point
+ * to their organization.
+ */
+export async function drainFactChanges(sql: Sql, workspaceId: string, options: { batch?: number } = {}): Promise<{ batches: number; records: number; events: number }> {
+  const totals = { batches: 0, records: 0, events: 0 };
+  for (;;) {
+    const applied = await sql.begin(async (transaction) => {
+      const tx = transaction as unknown as Sql;
+      const rows = await tx<{ kind: Kind; source_record_ids: string[] }[]>`
+        delete from hub.fact_changes where id in (
+          select id from hub.fact_changes where workspace_id = ${workspaceId} order by id limit ${options.batch ?? 20} for update skip locked)
+        returning kind, source_record_ids`;
+      if (rows.length === 0) return false;
+      for (const kind of RECONCILE_KINDS) {
+        const ids = [...new Set(rows.filter((row) => row.kind === kind).flatMap((row) => row.source_record_ids.map(Number)))].sort((x, y) => x - y);
+        const result = await reconcileIncremental(tx, workspaceId, kind, ids);
+        totals.records += result.records;
+        totals.events += result.events;
+      }
+      totals.batches++;
+      return true;
+    });
+    if (!applied) return totals;
+  }
+}

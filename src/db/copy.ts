@@ -1,0 +1,43 @@
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import type { Sql } from './index.js';
+
+// Bulk writes through COPY (about twice the rate of batched INSERT here): rows are encoded
+// in COPY's text format and streamed with backpressure, never built as one big string.
+
+const escapeText = (text: string) => text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+const arrayItem = (item: unknown) => (item === null || item === undefined ? 'NULL' : `"${String(item).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
+
+/** Marks a value for a json/jsonb column (arrays included), which COPY must get as JSON text, not as an array literal. */
+export class Json {
+  constructor(readonly value: unknown) {}
+}
+export const asJson = (value: unknown) => (value === null || value === undefined ? null : new Json(value));
+
+function encode(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  if (value instanceof Json) return escapeText(JSON.stringify(value.value));
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return escapeText(`{${value.map(arrayItem).join(',')}}`);
+  if (typeof value === 'object') return escapeText(JSON.stringify(value));
+  return escapeText(String(value));
+}
+
+export async function copyRows(sql: Sql, table: string, columns: string[], rows: Iterable<unknown[]>): Promise<number> {
+  const writable = await sql.unsafe(`copy ${table} (${columns.map((column) => `"${column}"`).join(', ')}) from stdin`).writable();
+  let count = 0;
+  let chunk = '';
+  for (const row of rows) {
+    chunk += `${row.map(encode).join('\t')}\n`;
+    count++;
+    if (chunk.length > 256 * 1024) {
+      if (!writable.write(chunk)) await Promise.race([once(writable, 'drain'), finished(writable)]);
+      chunk = '';
+    }
+  }
+  if (chunk) writable.write(chunk);
+  writable.end();
+  // Rejects on a COPY error too (a bare 'finish' would wait forever).
+  await finished(writable);
+  return count;
+}
