@@ -28,6 +28,8 @@ export interface Link {
   rule: 'anchor' | 'auto' | 'admin';
   score: number | null;
   evidence: FieldEvidence[] | null;
+  /** The record at the other end of the edge that joined this one. */
+  with?: number;
 }
 
 export interface Candidate extends Edge {
@@ -83,8 +85,8 @@ export function cluster(
     if (ra === rb) continue;
     union(ra, rb);
     const edge = scoreOf(a, b);
-    if (!links.has(b)) links.set(b, { rule: 'admin', score: edge.weight, evidence: edge.evidence ?? null });
-    if (!links.has(a)) links.set(a, { rule: 'admin', score: edge.weight, evidence: edge.evidence ?? null });
+    if (!links.has(b)) links.set(b, { rule: 'admin', score: edge.weight, evidence: edge.evidence ?? null, with: a });
+    if (!links.has(a)) links.set(a, { rule: 'admin', score: edge.weight, evidence: edge.evidence ?? null, with: b });
   }
 
   const sorted = edges.filter((edge) => parent.has(edge.a) && parent.has(edge.b)).sort((x, y) => y.weight - x.weight || Math.min(x.a, x.b) - Math.min(y.a, y.b) || Math.max(x.a, x.b) - Math.max(y.a, y.b));
@@ -103,8 +105,8 @@ export function cluster(
       continue;
     }
     union(ra, rb);
-    if (!links.has(edge.b)) links.set(edge.b, { rule: 'auto', score: edge.weight, evidence: edge.evidence ?? null });
-    if (!links.has(edge.a)) links.set(edge.a, { rule: 'auto', score: edge.weight, evidence: edge.evidence ?? null });
+    if (!links.has(edge.b)) links.set(edge.b, { rule: 'auto', score: edge.weight, evidence: edge.evidence ?? null, with: edge.a });
+    if (!links.has(edge.a)) links.set(edge.a, { rule: 'auto', score: edge.weight, evidence: edge.evidence ?? null, with: edge.b });
   }
 
   const anchorOf = new Map<number, number>();

@@ -349,17 +349,17 @@ async function writeClusters(
   const now = new Date();
   await copyRows(tx, golden.table, ['id', 'workspace_id', 'anchor_record_id', ...goldenColumns, 'sources', 'record_count', 'first_seen_at', 'created_at', 'updated_at'],
     rows.map((row) => [row.id, workspaceId, row.anchor, ...goldenColumns.map((column) => row.fields[column] ?? null), asJson(row.sources), row.members.length, row.firstSeenAt, createdAt.get(row.id) ?? now, now]));
-  await copyRows(tx, golden.links, ['source_record_id', 'workspace_id', 'connection_id', 'self_id', golden.idColumn, 'rule', 'score', 'evidence', 'linked_by', 'linked_at'],
-    [...clustering.anchorOf.entries()].map(([id, anchor]) => {
-      const link = clustering.links.get(id)!;
-      return [id, workspaceId, byId.get(id)!.features.connection, goldenId(workspaceId, kind, id), goldenId(workspaceId, kind, anchor), link.rule, link.score, asJson(link.evidence), link.rule === 'admin' ? 'admin' : 'auto', now];
-    }));
-
   const explain = (a: number, b: number) => {
     const left = byId.get(a)?.features;
     const right = byId.get(b)?.features;
     return left && right ? scorePair(kind, scope.params, left, right, true).evidence : [];
   };
+  await copyRows(tx, golden.links, ['source_record_id', 'workspace_id', 'connection_id', 'self_id', golden.idColumn, 'rule', 'score', 'evidence', 'linked_by', 'linked_at'],
+    [...clustering.anchorOf.entries()].map(([id, anchor]) => {
+      const link = clustering.links.get(id)!;
+      return [id, workspaceId, byId.get(id)!.features.connection, goldenId(workspaceId, kind, id), goldenId(workspaceId, kind, anchor), link.rule, link.score, asJson(link.evidence ?? (link.with === undefined ? null : explain(id, link.with))), link.rule === 'admin' ? 'admin' : 'auto', now];
+    }));
+
   const candidates = [
     ...clustering.candidates.map((candidate) => ({ ...candidate, evidence: candidate.evidence ?? explain(candidate.a, candidate.b) })),
     ...(scope.extraCandidates ?? []).map((edge) => ({ ...edge, reason: 'review_band' as const })),

@@ -24,6 +24,8 @@ export interface Features {
   firstKey?: string;
   lastKey?: string;
   name?: string;
+  /** The script the name was written in: a name matched across scripts is reported as transliterated. */
+  script?: 'cyrillic' | 'latin';
   emails: string[];
   phones: string[];
   domains: string[];
@@ -44,11 +46,17 @@ export interface Level {
   tf?: boolean;
 }
 
+export interface Scratch {
+  /** The value both sides agreed on (for term frequencies and the explanation). */
+  value?: string;
+  note?: string;
+}
+
 export interface Comparison {
   field: string;
   levels: Level[];
   /** The level index for a pair, or -1 when either side is missing the field. The value is what agreed (for tf). */
-  compare: (a: Features, b: Features, scratch: { value?: string }) => number;
+  compare: (a: Features, b: Features, scratch: Scratch) => number;
 }
 
 const jwLevels = (field: string, get: (f: Features) => string | undefined, high: number, low: number, m: number[], u: number[], tf = false): Comparison => ({
@@ -99,6 +107,7 @@ const nameToken = (field: 'first' | 'last', m: number[], u: number[]): Compariso
       const x = a[field];
       const y = swap ? b[other] : b[field];
       if (!x || !y) return -1;
+      if (a.script && b.script && a.script !== b.script) scratch.note = 'transliterated';
       if (x === y) {
         scratch.value = x;
         return 0;
@@ -224,6 +233,8 @@ export interface FieldEvidence {
   level: string;
   weight: number;
   value?: string;
+  /** e.g. "transliterated": the names agree once Cyrillic is written in Latin. */
+  note?: string;
 }
 
 export interface Scored {
@@ -234,12 +245,13 @@ export interface Scored {
 /** The score of a pair; with explain, every field's level and weight (the match evidence shown to people). */
 export function scorePair(kind: Kind, params: Params, a: Features, b: Features, explain = false): Scored {
   const comparisons = comparisonsOf(kind);
-  const scratch: { value?: string } = {};
+  const scratch: Scratch = {};
   let weight = 0;
   const evidence: FieldEvidence[] = [];
   for (let index = 0; index < comparisons.length; index++) {
     const comparison = comparisons[index];
     scratch.value = undefined;
+    scratch.note = undefined;
     const level = comparison.compare(a, b, scratch);
     if (level < 0) {
       if (explain) evidence.push({ field: comparison.field, level: 'missing', weight: 0 });
@@ -253,7 +265,7 @@ export function scorePair(kind: Kind, params: Params, a: Features, b: Features, 
     }
     const fieldWeight = Math.log2(m / u);
     weight += fieldWeight;
-    if (explain) evidence.push({ field: comparison.field, level: comparison.levels[level].label, weight: Math.round(fieldWeight * 100) / 100, ...(scratch.value !== undefined ? { value: scratch.value } : {}) });
+    if (explain) evidence.push({ field: comparison.field, level: comparison.levels[level].label, weight: Math.round(fieldWeight * 100) / 100, ...(scratch.value !== undefined ? { value: scratch.value } : {}), ...(scratch.note && level < comparison.levels.length - 1 ? { note: scratch.note } : {}) });
   }
   return { weight, evidence };
 }
@@ -400,6 +412,8 @@ export function personFeatures(fact: PersonFact, region: CountryCode, exclusive:
     domains: unique(emails.map((email) => companyDomain(email))),
   };
   if (exclusive) features.exclusive = fact.connection_id;
+  const written = fact.name ?? fact.last_name ?? fact.first_name;
+  if (written) features.script = CYRILLIC.test(written) ? 'cyrillic' : 'latin';
   if (parsed.first) {
     features.first = parsed.first;
     features.firstKey = nameKey(parsed.first);
@@ -432,6 +446,8 @@ export function personFeatures(fact: PersonFact, region: CountryCode, exclusive:
   if (nid) features.nid = nid;
   return features;
 }
+
+const CYRILLIC = /[\u0400-\u04ff]/;
 
 export function organizationFeatures(fact: OrganizationFact, region: CountryCode): Features {
   const name = fact.name ? normalizeOrganizationName(fact.name) : '';
