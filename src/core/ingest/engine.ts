@@ -263,12 +263,19 @@ async function writePage(context: HubContext, job: StreamJob, prepared: Prepared
     const tx = transaction as unknown as Sql;
     // Not waiting for the WAL flush is safe: the checkpoint commits with the page, so a
     // page lost by a server crash is read again from the previous checkpoint.
-    await tx`set local synchronous_commit = off`;
-    // Locks the run row: the reaper cannot fail the run halfway through a page.
-    const [owned] = await tx`update hub.sync_runs set heartbeat_at = now() where id = ${run.id} and status = 'running' returning id`;
+    // Sent together, in this order, one round trip. Locking the run row means the reaper cannot
+    // fail the run halfway through a page; the page's records are looked up meanwhile.
+    const keys = prepared.records.map(({ record }) => record.externalId);
+    const [, [owned], stored] = await Promise.all([
+      tx`set local synchronous_commit = off`,
+      tx`update hub.sync_runs set heartbeat_at = now() where id = ${run.id} and status = 'running' returning id`,
+      keys.length === 0 ? [] : tx<StoredRecord[]>`
+        select id, external_id, hash, last_seen_read, deleted_at from hub.source_records
+        where connection_id = ${connection.id} and stream = ${stream.name} and external_id = any(${keys}::text[])`,
+    ]);
     if (!owned) throw new RunLostError();
 
-    const classified = await classify(tx, job, prepared, readId);
+    const classified = await classify(tx, job, prepared, readId, stored);
     if (classified.updated.length > 0) {
       await tx`
         update hub.source_records as r
@@ -326,17 +333,21 @@ async function writePage(context: HubContext, job: StreamJob, prepared: Prepared
   });
 }
 
-async function classify(tx: Sql, job: StreamJob, prepared: PreparedPage, readId: string): Promise<Classified> {
+interface StoredRecord {
+  id: number;
+  external_id: string;
+  hash: string;
+  last_seen_read: string | null;
+  deleted_at: Date | null;
+}
+
+/** Sorts a page's records against their stored versions (`stored`), and inserts the new ones. */
+async function classify(tx: Sql, job: StreamJob, prepared: PreparedPage, readId: string, stored: StoredRecord[]): Promise<Classified> {
   const { connection, stream } = job;
   const result: Classified = { inserted: [], updated: [], unchanged: [], kept: [], quarantine: [] };
   for (const rejected of prepared.page.rejected ?? []) result.quarantine.push(rejected);
 
-  const keys = prepared.records.map(({ record }) => record.externalId);
-  const existing = new Map(
-    (keys.length === 0 ? [] : await tx<{ id: number; external_id: string; hash: string; last_seen_read: string | null; deleted_at: Date | null }[]>`
-      select id, external_id, hash, last_seen_read, deleted_at from hub.source_records
-      where connection_id = ${connection.id} and stream = ${stream.name} and external_id = any(${keys}::text[])`).map((row) => [row.external_id, { ...row, id: Number(row.id) }]),
-  );
+  const existing = new Map(stored.map((row) => [row.external_id, { ...row, id: Number(row.id) }]));
   const fresh: { item: PreparedRecord; facts: Fact[] }[] = [];
   const seenInPage = new Map<string, number | undefined>();
   for (const item of prepared.records) {

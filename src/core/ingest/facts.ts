@@ -41,12 +41,14 @@ export async function upsertFacts(sql: Sql, scope: { workspaceId: string; connec
   if (rows.length === 0) return;
   const table = byKind.get(kind)!;
   for (const row of rows) checkFields(table, row.fields);
-  await sql.unsafe(options.fresh ? table.insertStatement : table.upsertStatement, [
-    scope.workspaceId, scope.connectionId,
-    rows.map((row) => row.source_record_id) as never, rows.map((row) => row.external_id) as never,
-    JSON.stringify(rows.map((row) => row.fields)),
+  const ids = rows.map((row) => row.source_record_id);
+  // The change log does not wait for the write: both go out at once, in the same transaction.
+  await Promise.all([
+    sql.unsafe(options.fresh ? table.insertStatement : table.upsertStatement, [
+      scope.workspaceId, scope.connectionId, ids as never, rows.map((row) => row.external_id) as never, JSON.stringify(rows.map((row) => row.fields)),
+    ]),
+    factsChanged(sql, scope.workspaceId, kind, ids),
   ]);
-  await factsChanged(sql, scope.workspaceId, kind, rows.map((row) => row.source_record_id));
 }
 
 /** Rows of a page come as arrays of ids and keys beside one JSON array of fields: one parse, no per-row statement. */
