@@ -218,6 +218,32 @@ describe('ordering', () => {
   });
 });
 
+describe('fairness', () => {
+  it('gives a slow endpoint at most HUB_WEBHOOK_ENDPOINT_CONCURRENCY requests at once, so the others go on', async () => {
+    const { key, workspaceId } = await hub.workspace();
+    const slow = newPath('slow');
+    const fast = newPath('fast');
+    receiver.on(slow, () => ({ status: 200, delayMs: 400 }));
+    await createEndpoint(key, slow, { event_types: ['customer.*'] });
+    await createEndpoint(key, fast, { event_types: ['sync_run.completed'] });
+    await hub.sql.begin(async (tx) => {
+      for (let n = 0; n < 20; n++) await emitEvent(tx, { workspaceId, type: 'customer.updated', data: { n } });
+    });
+    await sleep(50);
+    const emitted = Date.now();
+    await emit(workspaceId, 'sync_run.completed', { id: 'r1' });
+
+    await receiver.waitFor('the fast endpoint', () => receiver.on2xx(fast).length === 1);
+    // Not behind the slow endpoint's 20 × 400 ms: the cap (4 of 10 workers) left it room.
+    expect(receiver.on2xx(fast)[0].at - emitted).toBeLessThan(350);
+    await receiver.waitFor('every slow delivery', () => receiver.on2xx(slow).length === 20, 15_000);
+    expect(receiver.maxInFlight(slow)).toBe(hub.context.config.HUB_WEBHOOK_ENDPOINT_CONCURRENCY);
+    const unfinished = async () => (await hub.sql`select count(*)::int as n from hub.webhook_deliveries d join hub.webhook_endpoints e on e.id = d.endpoint_id where e.url like ${`%${slow}`} and d.status <> 'succeeded'`)[0].n;
+    for (let i = 0; i < 50 && (await unfinished()) > 0; i++) await sleep(50);
+    expect(await unfinished()).toBe(0);
+  });
+});
+
 describe('secret rotation', () => {
   it('signs with both secrets for the overlap, and with the new one only after it', async () => {
     const { key, workspaceId } = await hub.workspace();

@@ -19,7 +19,7 @@ export interface Received {
   at: number;
 }
 
-export type Reply = { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+export type Reply = { status: number; headers?: Record<string, string>; body?: string; delayMs?: number } | 'hang';
 type Responder = (request: { n: number; id: string; payload: Received['payload'] }) => Reply;
 
 export interface Receiver {
@@ -31,6 +31,8 @@ export interface Receiver {
   /** How a path answers; the default is 200. */
   on: (path: string, responder: Responder) => void;
   on2xx: (path: string) => Received[];
+  /** The most requests a path had open at once. */
+  maxInFlight: (path: string) => number;
   waitFor: (what: string, probe: () => boolean, timeoutMs?: number) => Promise<void>;
   /** Hung requests, to release (answer) or drop. */
   hung: http.ServerResponse[];
@@ -43,8 +45,13 @@ export async function startReceiver(): Promise<Receiver> {
   const responders = new Map<string, Responder>();
   const counts = new Map<string, number>();
   const hung: http.ServerResponse[] = [];
+  const inFlight = new Map<string, { now: number; max: number }>();
 
   const server = http.createServer((request, response) => {
+    const open = inFlight.get(request.url ?? '/') ?? { now: 0, max: 0 };
+    inFlight.set(request.url ?? '/', open);
+    open.max = Math.max(open.max, ++open.now);
+    response.once('close', () => open.now--);
     const chunks: Buffer[] = [];
     request.on('data', (chunk) => chunks.push(chunk));
     request.on('end', () => {
@@ -77,8 +84,10 @@ export async function startReceiver(): Promise<Receiver> {
         hung.push(response);
         return;
       }
-      response.writeHead(reply.status, reply.headers);
-      response.end(reply.body ?? '');
+      setTimeout(() => {
+        response.writeHead(reply.status, reply.headers);
+        response.end(reply.body ?? '');
+      }, reply.delayMs ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -91,6 +100,7 @@ export async function startReceiver(): Promise<Receiver> {
     verifyWith: (path, ...list) => secrets.set(path, list),
     on: (path, responder) => responders.set(path, responder),
     on2xx: (path) => received.filter((entry) => entry.path === path && typeof entry.status === 'number' && entry.status >= 200 && entry.status < 300),
+    maxInFlight: (path) => inFlight.get(path)?.max ?? 0,
     waitFor: async (what, probe, timeoutMs = 15_000) => {
       const deadline = Date.now() + timeoutMs;
       while (!probe()) {

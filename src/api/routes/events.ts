@@ -30,7 +30,7 @@ const deliverySchema = z
     event_id: z.string(),
     endpoint_id: z.string(),
     trigger: z.enum(['event', 'replay', 'redeliver']),
-    status: z.enum(['pending', 'sending', 'waiting', 'succeeded', 'failed', 'cancelled']).openapi({ description: 'waiting: behind an earlier delivery of the same subject, or the endpoint has as many requests in flight as it may.' }),
+    status: z.enum(['pending', 'sending', 'waiting', 'throttled', 'succeeded', 'failed', 'cancelled']).openapi({ description: 'waiting: behind an earlier delivery of the same subject; throttled: the endpoint has as many requests in flight as it may (HUB_WEBHOOK_ENDPOINT_CONCURRENCY).' }),
     attempt_count: z.number(),
     next_attempt_at: z.string().nullable(),
     last_status_code: z.number().nullable(),

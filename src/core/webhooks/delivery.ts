@@ -8,15 +8,26 @@ import { nextRetryDelayMs } from './schedule.js';
 import { sendWebhook, type SendResult } from './send.js';
 import { webhookHeaders } from './signature.js';
 
-// Delivery of one event to one endpoint, one attempt per job run:
-//   claim (ordering and in-flight cap checked under the endpoint's lock) → POST → record.
-// A delivery may be sent only when no earlier delivery of its subject to that endpoint is
-// still open, and while the endpoint has fewer than HUB_WEBHOOK_ENDPOINT_CONCURRENCY requests
-// in flight; otherwise it waits and is woken, in order, when one finishes. A failed attempt
-// schedules the next with its own job, so a failing endpoint never holds a worker or a queue.
+// Delivery of one event to one endpoint, one attempt per job run: claim → POST → record.
+//
+// Order: a delivery is sent only when no earlier delivery of its subject to that endpoint is
+// still open; otherwise it waits. Fairness: an endpoint has at most
+// HUB_WEBHOOK_ENDPOINT_CONCURRENCY requests in flight; a delivery over the cap is throttled.
+// So one slow receiver cannot take every worker, and different subjects never wait on each other.
+// No lock is held across steps, and no wake is lost: each side commits its own state first
+// and only then looks at the other's. A waiting or throttled delivery checks again after
+// committing that state; a delivery that ends wakes the next of its subject and the oldest
+// throttled ones after committing its end. Whichever looks second sees the other.
+// A failed attempt schedules the next with its own job: a failing endpoint holds no worker.
+//
+// These statements commit without waiting for the WAL flush: losing one in a crash only means
+// sending again (at-least-once, same webhook-id), since the job that ran it is deleted by a
+// later synchronous commit, which flushes this one too.
 
 /** A claim outlives the request timeout by this much before the delivery is presumed lost with its worker. */
 const CLAIM_MARGIN_SECONDS = 5;
+
+const OPEN = ['pending', 'sending', 'waiting', 'throttled'];
 
 interface ClaimedDelivery {
   id: number;
@@ -65,120 +76,154 @@ export async function attemptDelivery(context: HubContext, deliveryId: number): 
   await record(context, delivery, result);
 }
 
-/** Serialises claims and completions of one endpoint's deliveries (ordering, in-flight cap). */
-const lockEndpoint = (tx: Sql, endpointId: string) => tx`select pg_advisory_xact_lock(hashtextextended(${`webhook_endpoint:${endpointId}`}, 0))`;
+const asyncCommit = (sql: Sql) => sql`set_config('synchronous_commit', 'off', true)`;
+
+/**
+ * Claims a delivery for sending, or records why it may not go yet. `from` is the state it is
+ * expected in: pending (its job ran), or waiting/throttled for the check after committing that.
+ */
+function decide(sql: Sql, config: HubContext['config'], deliveryId: number, from: string) {
+  const cap = config.HUB_WEBHOOK_ENDPOINT_CONCURRENCY;
+  // On the re-check a delivery may only move on to sending: a new waiting state would not be seen by a wake already looking.
+  const stay = from === 'pending' ? null : from;
+  return sql<(ClaimedDelivery & { decision: string })[]>`
+    update hub.webhook_deliveries d
+    set status = x.decision,
+        claimed_until = case when x.decision = 'sending' then now() + make_interval(secs => ${config.HUB_WEBHOOK_TIMEOUT_SECONDS + CLAIM_MARGIN_SECONDS}) end,
+        completed_at = case when x.decision = 'cancelled' then now() end
+    from (
+      select c.id, e.url, e.secret_encrypted, e.previous_secret_encrypted, e.previous_secret_expires_at,
+             ev.type, ev.data, ev.created_at as event_created_at,
+             case
+               when not e.enabled or e.deleted_at is not null then 'cancelled'
+               when exists (select 1 from hub.webhook_deliveries p
+                            where p.endpoint_id = c.endpoint_id and p.subject = c.subject and p.id < c.id and p.status in ${sql(OPEN)}) then ${stay ?? 'waiting'}
+               when (select count(*) from hub.webhook_deliveries f
+                     where f.endpoint_id = c.endpoint_id and f.status = 'sending' and f.claimed_until > now()) >= ${cap} then ${stay ?? 'throttled'}
+               else 'sending'
+             end as decision
+      from hub.webhook_deliveries c
+      join hub.webhook_endpoints e on e.id = c.endpoint_id
+      join hub.events ev on ev.id = c.event_id
+      where c.id = ${deliveryId}
+    ) x
+    where d.id = x.id and d.status = ${from}
+    returning ${asyncCommit(sql)}, x.decision, d.id, d.workspace_id, d.endpoint_id, d.event_id, d.subject, d.attempts, d.created_at,
+              x.url, x.secret_encrypted, x.previous_secret_encrypted, x.previous_secret_expires_at, x.type, x.data, x.event_created_at`;
+}
 
 async function claim(context: HubContext, deliveryId: number): Promise<ClaimedDelivery | null> {
-  const cap = context.config.HUB_WEBHOOK_ENDPOINT_CONCURRENCY;
-  return context.sql.begin(async (transaction) => {
-    const tx = transaction as unknown as Sql;
-    const [target] = await tx<{ endpoint_id: string }[]>`select endpoint_id from hub.webhook_deliveries where id = ${deliveryId}`;
-    if (!target) return null;
-    await lockEndpoint(tx, target.endpoint_id);
-    const [row] = await tx<(ClaimedDelivery & { status: string; enabled: boolean; blocked: boolean; in_flight: number })[]>`
-      select d.id, d.workspace_id, d.endpoint_id, d.event_id, d.subject, d.attempts, d.created_at, d.status,
-             e.url, e.enabled and e.deleted_at is null as enabled, e.secret_encrypted, e.previous_secret_encrypted, e.previous_secret_expires_at,
-             ev.type, ev.data, ev.created_at as event_created_at,
-             exists (select 1 from hub.webhook_deliveries p
-                     where p.endpoint_id = d.endpoint_id and p.subject = d.subject and p.id < d.id and p.status in ('pending', 'sending', 'waiting')) as blocked,
-             (select count(*)::int from hub.webhook_deliveries f
-              where f.endpoint_id = d.endpoint_id and f.status = 'sending' and f.claimed_until > now()) as in_flight
-      from hub.webhook_deliveries d
-      join hub.webhook_endpoints e on e.id = d.endpoint_id
-      join hub.events ev on ev.id = d.event_id
-      where d.id = ${deliveryId}
-      for update of d`;
-    if (!row || row.status !== 'pending') return null; // done, cancelled, or a stale duplicate job
-    if (!row.enabled) {
-      await tx`update hub.webhook_deliveries set status = 'cancelled', completed_at = now() where id = ${row.id}`;
+  const { sql, config } = context;
+  let [row] = await decide(sql, config, deliveryId, 'pending');
+  // Ends within a few rounds: a claim only gives its slot back to older claims that keep theirs.
+  for (let round = 0; row; round++) {
+    if (row.decision === 'cancelled') {
+      await wakeNext(sql, config, row);
       return null;
     }
-    if (row.blocked || row.in_flight >= cap) {
-      await tx`update hub.webhook_deliveries set status = 'waiting' where id = ${row.id}`;
-      return null;
+    if (row.decision === 'sending') {
+      if (round >= 3 || (await keepsSlot(sql, config, deliveryId))) return row;
+      row = { ...row, decision: 'throttled' };
     }
-    await tx`update hub.webhook_deliveries set status = 'sending', claimed_until = now() + make_interval(secs => ${context.config.HUB_WEBHOOK_TIMEOUT_SECONDS + CLAIM_MARGIN_SECONDS})
-             where id = ${row.id}`;
-    return row;
-  });
+    // Committed as waiting or throttled: look again, the delivery ahead or a slot may have freed meanwhile.
+    [row] = await decide(sql, config, deliveryId, row.decision);
+    if (row?.decision !== 'sending') return null;
+  }
+  return null;
+}
+
+/**
+ * After a claim committed: claims at the same instant may together pass the cap, so the newer
+ * ones give their slot back (throttled, committed) while the cap's worth of older ones keep it.
+ */
+async function keepsSlot(sql: Sql, config: HubContext['config'], deliveryId: number): Promise<boolean> {
+  const backedOff = await sql`
+    update hub.webhook_deliveries d set status = 'throttled', claimed_until = null
+    where d.id = ${deliveryId} and d.status = 'sending'
+      and (select count(*) from hub.webhook_deliveries f
+           where f.endpoint_id = d.endpoint_id and f.status = 'sending' and f.claimed_until > now()
+             and (f.claimed_until, f.id) < (d.claimed_until, d.id)) >= ${config.HUB_WEBHOOK_ENDPOINT_CONCURRENCY}
+    returning ${asyncCommit(sql)}`;
+  return backedOff.length === 0;
 }
 
 async function record(context: HubContext, delivery: ClaimedDelivery, result: SendResult): Promise<void> {
+  const { sql, config } = context;
   const attempt = delivery.attempts + 1;
-  await context.sql.begin(async (transaction) => {
-    const tx = transaction as unknown as Sql;
-    await lockEndpoint(tx, delivery.endpoint_id);
-    await tx`
+  const delayMs = result.outcome === 'succeeded' || result.statusCode === 410 ? null : nextRetryDelayMs(attempt, { scale: config.HUB_WEBHOOK_RETRY_SCALE, retryAfterMs: result.retryAfterMs });
+  const retrying = delayMs !== null;
+  const status = result.outcome === 'succeeded' ? 'succeeded' : retrying ? 'pending' : 'failed';
+  // Only a delivery still ours changes state: not one cancelled meanwhile or taken over after a lost claim.
+  const apply = (tx: Sql) => tx`
+    with updated as (
+      update hub.webhook_deliveries
+      set status = ${status}, claimed_until = null, attempts = ${attempt}, last_status_code = ${result.statusCode}, last_error = ${result.error},
+          next_attempt_at = ${retrying ? tx`now() + make_interval(secs => ${delayMs / 1000})` : null},
+          completed_at = ${retrying ? null : tx`now()`}
+      where id = ${delivery.id} and status = 'sending'
+      returning id, next_attempt_at
+    ), attempt as (
       insert into hub.webhook_attempts (delivery_id, endpoint_id, attempt, url, outcome, status_code, error, latency_ms, response_snippet)
-      values (${delivery.id}, ${delivery.endpoint_id}, ${attempt}, ${delivery.url}, ${result.outcome}, ${result.statusCode}, ${result.error}, ${result.latencyMs}, ${result.snippet})`;
-    const [current] = await tx<{ status: string }[]>`select status from hub.webhook_deliveries where id = ${delivery.id} for update`;
-    // Cancelled meanwhile (endpoint disabled or deleted) or taken over after a lost claim: the attempt is logged, the state is not ours.
-    if (current?.status !== 'sending') return;
-
-    const outcome = { attempts: attempt, last_status_code: result.statusCode, last_error: result.error };
-    if (result.outcome === 'succeeded') {
-      await finish(tx, delivery.id, 'succeeded', outcome);
-      await tx`update hub.webhook_endpoints set last_success_at = now(), status = 'healthy', failing_since = null where id = ${delivery.endpoint_id}`;
-    } else if (result.statusCode === 410) {
-      await finish(tx, delivery.id, 'failed', outcome);
-      await disableEndpoint(tx, delivery.endpoint_id, `The endpoint answered 410 Gone on ${new Date().toISOString()}: the hub stopped sending to it. Enable it again with PATCH {"enabled": true}.`);
-    } else {
-      const delayMs = nextRetryDelayMs(attempt, { scale: context.config.HUB_WEBHOOK_RETRY_SCALE, retryAfterMs: result.retryAfterMs });
-      if (delayMs === null) {
-        await finish(tx, delivery.id, 'failed', outcome);
-        await markFailing(tx, delivery.endpoint_id, delivery.created_at, result.error);
-      } else {
-        await tx`
-          with retry as (
-            update hub.webhook_deliveries
-            set status = 'pending', claimed_until = null, attempts = ${attempt}, last_status_code = ${result.statusCode}, last_error = ${result.error},
-                next_attempt_at = now() + make_interval(secs => ${delayMs / 1000})
-            where id = ${delivery.id}
-            returning id, next_attempt_at
-          )
-          select ${enqueueDelivery(tx, tx`retry.id`, tx`retry.next_attempt_at`)} from retry`;
-      }
-    }
-    await wakeWaiting(tx, delivery.endpoint_id, context.config.HUB_WEBHOOK_ENDPOINT_CONCURRENCY);
-  });
-}
-
-async function finish(tx: Sql, id: number, status: 'succeeded' | 'failed', outcome: { attempts: number; last_status_code: number | null; last_error: string | null }): Promise<void> {
-  await tx`
-    update hub.webhook_deliveries
-    set status = ${status}, completed_at = now(), claimed_until = null, next_attempt_at = null,
-        attempts = ${outcome.attempts}, last_status_code = ${outcome.last_status_code}, last_error = ${outcome.last_error}
-    where id = ${id}`;
-}
-
-/**
- * Gives a job back to waiting deliveries that may go now: no earlier open delivery of their
- * subject, oldest first, as many as the endpoint has free in-flight slots. Call under lockEndpoint.
- */
-async function wakeWaiting(tx: Sql, endpointId: string, cap: number): Promise<void> {
-  await tx`
-    with free as (
-      select greatest(0, ${cap} - count(*))::int as slots from hub.webhook_deliveries
-      where endpoint_id = ${endpointId} and status = 'sending' and claimed_until > now()
-    ), ready as (
-      select d.id from hub.webhook_deliveries d
-      where d.endpoint_id = ${endpointId} and d.status = 'waiting'
-        and not exists (select 1 from hub.webhook_deliveries p
-                        where p.endpoint_id = d.endpoint_id and p.subject = d.subject and p.id < d.id and p.status in ('pending', 'sending', 'waiting'))
-      order by d.id
-      limit (select slots from free)
-    ), woken as (
-      update hub.webhook_deliveries d set status = 'pending' from ready where d.id = ready.id returning d.id
+      values (${delivery.id}, ${delivery.endpoint_id}, ${attempt}, ${delivery.url}, ${result.outcome}, ${result.statusCode}, ${result.error}, ${result.latencyMs}, ${result.snippet})
+    ), healthy as (
+      -- At most once a second per endpoint: rewriting one row on every success would make it hot.
+      update hub.webhook_endpoints set last_success_at = now(), status = 'healthy', failing_since = null
+      where id = ${delivery.endpoint_id} and ${result.outcome === 'succeeded'} and exists (select 1 from updated)
+        and (status <> 'healthy' or last_success_at is null or last_success_at < now() - interval '1 second')
     )
-    select ${enqueueDelivery(tx, tx`woken.id`)} from woken`;
+    select ${asyncCommit(tx)}, id, ${retrying ? enqueueDelivery(tx, tx`updated.id`, tx`updated.next_attempt_at`) : tx`null`} as job
+    from updated`;
+  let ended: boolean;
+  if (status !== 'failed') {
+    ended = (await apply(sql)).length > 0;
+  } else {
+    // The endpoint's own state changes with the delivery's: disabled after 410, or failing after a whole window.
+    ended = await sql.begin(async (transaction) => {
+      const tx = transaction as unknown as Sql;
+      if ((await apply(tx)).length === 0) return false;
+      if (result.statusCode === 410) {
+        await disableEndpoint(tx, delivery.endpoint_id, `The endpoint answered 410 Gone on ${new Date().toISOString()}: the hub stopped sending to it. Enable it again with PATCH {"enabled": true}.`);
+      } else {
+        await markFailing(tx, delivery.endpoint_id, delivery.created_at, result.error);
+      }
+      return true;
+    });
+  }
+  // After the commit: a delivery that decided to wait on this one has committed that too, or will see this end.
+  if (ended) await wakeNext(sql, config, { ...delivery, subject: retrying ? null : delivery.subject });
 }
 
 /**
- * Deliveries whose worker died mid-request (claim expired) are queued again, and endpoints with
- * free slots wake their waiting line. Runs at worker start and every minute.
+ * After a delivery's end (or a retry, which frees its slot) is committed: the first open delivery
+ * of its subject goes if it waits, and the oldest throttled ones, as many as there are free slots.
+ */
+async function wakeNext(sql: Sql, config: HubContext['config'], delivery: { endpoint_id: string; subject: string | null }): Promise<void> {
+  await sql`
+    with head as (
+      select id, status from hub.webhook_deliveries
+      where endpoint_id = ${delivery.endpoint_id} and subject = ${delivery.subject} and status in ${sql(OPEN)}
+      order by id limit 1
+    ), free as (
+      select greatest(0, ${config.HUB_WEBHOOK_ENDPOINT_CONCURRENCY} - count(*))::int as slots from hub.webhook_deliveries
+      where endpoint_id = ${delivery.endpoint_id} and status = 'sending' and claimed_until > now()
+    ), throttled as (
+      select id from hub.webhook_deliveries where endpoint_id = ${delivery.endpoint_id} and status = 'throttled'
+      order by id limit (select slots from free)
+      for update skip locked
+    ), ready as (
+      select id from head where status = 'waiting' union select id from throttled
+    ), woken as (
+      update hub.webhook_deliveries d set status = 'pending' from ready where d.id = ready.id and d.status in ('waiting', 'throttled') returning d.id
+    )
+    select ${asyncCommit(sql)}, ${enqueueDelivery(sql, sql`woken.id`)} from woken`;
+}
+
+/**
+ * Deliveries whose worker died mid-request (claim expired) are queued again, and waiting or
+ * throttled lines are woken if nothing else did. Runs at worker start and every minute.
  */
 export async function recoverDeliveries(context: HubContext): Promise<number> {
-  const { sql } = context;
+  const { sql, config } = context;
   const stalled = await sql<{ id: number }[]>`
     with stalled as (
       update hub.webhook_deliveries set status = 'pending', claimed_until = null
@@ -186,14 +231,11 @@ export async function recoverDeliveries(context: HubContext): Promise<number> {
       returning id
     )
     select id, ${enqueueDelivery(sql, sql`stalled.id`)} from stalled`;
-  const endpoints = await sql<{ endpoint_id: string }[]>`select distinct endpoint_id from hub.webhook_deliveries where status = 'waiting'`;
-  for (const { endpoint_id } of endpoints) {
-    await sql.begin(async (transaction) => {
-      const tx = transaction as unknown as Sql;
-      await lockEndpoint(tx, endpoint_id);
-      await wakeWaiting(tx, endpoint_id, context.config.HUB_WEBHOOK_ENDPOINT_CONCURRENCY);
-    });
-  }
+  // A safety net: normally the delivery ahead wakes these when it ends.
+  const lines = await sql<{ endpoint_id: string; subject: string | null }[]>`
+    select distinct endpoint_id, case when status = 'waiting' then subject end as subject
+    from hub.webhook_deliveries where status in ('waiting', 'throttled')`;
+  for (const line of lines) await wakeNext(sql, config, line);
   return stalled.length;
 }
 
@@ -225,7 +267,7 @@ export interface DeliveryRow {
   endpoint_id: string;
   subject: string | null;
   trigger: 'event' | 'replay' | 'redeliver';
-  status: 'pending' | 'sending' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+  status: 'pending' | 'sending' | 'waiting' | 'throttled' | 'succeeded' | 'failed' | 'cancelled';
   attempts: number;
   next_attempt_at: Date | null;
   last_status_code: number | null;

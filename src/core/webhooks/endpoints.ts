@@ -197,5 +197,5 @@ export async function markFailing(tx: Sql, endpointId: string, windowStart: Date
 
 async function cancelOpenDeliveries(tx: Sql, endpointId: string): Promise<void> {
   await tx`update hub.webhook_deliveries set status = 'cancelled', completed_at = now(), claimed_until = null
-           where endpoint_id = ${endpointId} and status in ('pending', 'waiting')`;
+           where endpoint_id = ${endpointId} and status in ('pending', 'waiting', 'throttled')`;
 }

@@ -50,10 +50,10 @@ export const webhookDeliveries = hub.table('webhook_deliveries', {
   trigger: text('trigger', { enum: ['event', 'replay', 'redeliver'] }).notNull().default('event'),
   /**
    * pending: has a job, due now or at next_attempt_at; sending: a request is in flight;
-   * waiting: behind an earlier open delivery of its subject, or the endpoint's in-flight cap,
-   * and woken (given a job) when that one finishes.
+   * waiting: behind an earlier open delivery of its subject, woken when that one ends;
+   * throttled: the endpoint had its cap of requests in flight, woken when one ends.
    */
-  status: text('status', { enum: ['pending', 'sending', 'waiting', 'succeeded', 'failed', 'cancelled'] }).notNull().default('pending'),
+  status: text('status', { enum: ['pending', 'sending', 'waiting', 'throttled', 'succeeded', 'failed', 'cancelled'] }).notNull().default('pending'),
   attempts: integer('attempts').notNull().default(0),
   nextAttemptAt: at('next_attempt_at'),
   /** While sending: past this, the worker is presumed dead and the delivery is queued again. */
@@ -65,9 +65,9 @@ export const webhookDeliveries = hub.table('webhook_deliveries', {
 }, (t) => [
   index('webhook_deliveries_event_idx').on(t.eventId, t.id),
   // Finds the earlier unfinished delivery of a subject (ordering) in one index probe.
-  index('webhook_deliveries_open_subject_idx').on(t.endpointId, t.subject, t.id).where(sql`status in ('pending', 'sending', 'waiting') and subject is not null`),
-  // In-flight count and the waiting line of an endpoint.
-  index('webhook_deliveries_queue_idx').on(t.endpointId, t.status, t.id).where(sql`status in ('sending', 'waiting')`),
+  index('webhook_deliveries_open_subject_idx').on(t.endpointId, t.subject, t.id).where(sql`status in ('pending', 'sending', 'waiting', 'throttled') and subject is not null`),
+  // In-flight count and the throttled line of an endpoint.
+  index('webhook_deliveries_queue_idx').on(t.endpointId, t.status, t.id).where(sql`status in ('sending', 'throttled')`),
   index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
 ]);
 
