@@ -57,8 +57,6 @@ export async function startWorker(context: HubContext, databaseUrl: string, opti
     connectionString: databaseUrl,
     concurrency: context.config.HUB_WEBHOOK_CONCURRENCY,
     taskList: webhookTaskList(context),
-    // Job completions of one tick share a statement; a delivery run twice after a crash is a no-op.
-    preset: { worker: { completeJobBatchDelay: 0 } },
     noHandleSignals: true,
     pollInterval: options.pollInterval ?? 2000,
     logger: workerLogger(context.log),

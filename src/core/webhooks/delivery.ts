@@ -79,13 +79,10 @@ export async function attemptDelivery(context: HubContext, deliveryId: number): 
 const asyncCommit = (sql: Sql) => sql`set_config('synchronous_commit', 'off', true)`;
 
 /**
- * Claims a delivery for sending, or records why it may not go yet. `from` is the state it is
- * expected in: pending (its job ran), or waiting/throttled for the check after committing that.
+ * Claims a delivery for sending, or records why it may not go yet (cancelled, waiting,
+ * throttled). `from` is the state it is expected in; another state means someone else moved it.
  */
 function decide(sql: Sql, config: HubContext['config'], deliveryId: number, from: string) {
-  const cap = config.HUB_WEBHOOK_ENDPOINT_CONCURRENCY;
-  // On the re-check a delivery may only move on to sending: a new waiting state would not be seen by a wake already looking.
-  const stay = from === 'pending' ? null : from;
   return sql<(ClaimedDelivery & { decision: string })[]>`
     update hub.webhook_deliveries d
     set status = x.decision,
@@ -97,9 +94,9 @@ function decide(sql: Sql, config: HubContext['config'], deliveryId: number, from
              case
                when not e.enabled or e.deleted_at is not null then 'cancelled'
                when exists (select 1 from hub.webhook_deliveries p
-                            where p.endpoint_id = c.endpoint_id and p.subject = c.subject and p.id < c.id and p.status in ${sql(OPEN)}) then ${stay ?? 'waiting'}
+                            where p.endpoint_id = c.endpoint_id and p.subject = c.subject and p.id < c.id and p.status in ${sql(OPEN)}) then 'waiting'
                when (select count(*) from hub.webhook_deliveries f
-                     where f.endpoint_id = c.endpoint_id and f.status = 'sending' and f.claimed_until > now()) >= ${cap} then ${stay ?? 'throttled'}
+                     where f.endpoint_id = c.endpoint_id and f.status = 'sending' and f.claimed_until > now()) >= ${config.HUB_WEBHOOK_ENDPOINT_CONCURRENCY} then 'throttled'
                else 'sending'
              end as decision
       from hub.webhook_deliveries c
@@ -112,22 +109,27 @@ function decide(sql: Sql, config: HubContext['config'], deliveryId: number, from
               x.url, x.secret_encrypted, x.previous_secret_encrypted, x.previous_secret_expires_at, x.type, x.data, x.event_created_at`;
 }
 
+/** Claims a delivery for sending; null when it may not go yet (it is woken later) or is not due. */
 async function claim(context: HubContext, deliveryId: number): Promise<ClaimedDelivery | null> {
   const { sql, config } = context;
-  let [row] = await decide(sql, config, deliveryId, 'pending');
-  // Ends within a few rounds: a claim only gives its slot back to older claims that keep theirs.
-  for (let round = 0; row; round++) {
+  let from = 'pending';
+  // After each newly committed waiting or throttled state, look once more: whatever freed
+  // meanwhile is seen now, and whatever frees later wakes it. Settles in a round or two.
+  for (let round = 0; round < 5; round++) {
+    const [row] = await decide(sql, config, deliveryId, from);
+    if (!row) return null; // done, cancelled, woken by someone else, or a stale duplicate job
     if (row.decision === 'cancelled') {
       await wakeNext(sql, config, row);
       return null;
     }
     if (row.decision === 'sending') {
       if (round >= 3 || (await keepsSlot(sql, config, deliveryId))) return row;
-      row = { ...row, decision: 'throttled' };
+      from = 'throttled';
+    } else if (row.decision === from) {
+      return null;
+    } else {
+      from = row.decision;
     }
-    // Committed as waiting or throttled: look again, the delivery ahead or a slot may have freed meanwhile.
-    [row] = await decide(sql, config, deliveryId, row.decision);
-    if (row?.decision !== 'sending') return null;
   }
   return null;
 }
