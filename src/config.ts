@@ -25,8 +25,8 @@ const configSchema = z.object({
   HUB_SYNC_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(2000),
   HUB_ALLOW_PRIVATE_WEBHOOKS: booleanFromEnv.default(false),
   HUB_ALLOW_HTTP_WEBHOOKS: booleanFromEnv.default(false),
-  HUB_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(10),
-  HUB_WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  HUB_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  HUB_WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   HUB_WEBHOOK_RETRY_SCALE: z.coerce.number().min(0).max(1).default(1),
   HUB_WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(60).default(15),
 });

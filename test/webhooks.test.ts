@@ -8,7 +8,7 @@ import { startReceiver, type Receiver } from './helpers/webhook-receiver.js';
 // signed POST to a real local receiver that verifies it with the `standardwebhooks` library.
 // The receiver is on 127.0.0.1, so this hub allows private addresses and http (the SSRF guard
 // has its own spec file). The retry schedule is scaled down 100 000×: the whole three-day
-// window takes about 2.5 s here, in the same steps.
+// window takes about 2.5 s here, in the same steps. 6 delivery workers, 3 per endpoint.
 
 let hub: TestHub;
 let receiver: Receiver;
@@ -17,7 +17,9 @@ let canary: Receiver;
 beforeAll(async () => {
   receiver = await startReceiver();
   canary = await startReceiver();
-  hub = await createTestHub({ env: { HUB_ALLOW_PRIVATE_WEBHOOKS: 'true', HUB_ALLOW_HTTP_WEBHOOKS: 'true', HUB_WEBHOOK_RETRY_SCALE: '0.00001' } });
+  hub = await createTestHub({
+    env: { HUB_ALLOW_PRIVATE_WEBHOOKS: 'true', HUB_ALLOW_HTTP_WEBHOOKS: 'true', HUB_WEBHOOK_RETRY_SCALE: '0.00001', HUB_WEBHOOK_CONCURRENCY: '6', HUB_WEBHOOK_ENDPOINT_CONCURRENCY: '3' },
+  });
   // Only for the DNS spec below: a name the system resolver does not know.
   useWebhookResolver(hub.context, async (hostname) => {
     if (hostname === 'receiver.hub.test') return [{ address: '127.0.0.1', family: 4 }];
@@ -234,7 +236,7 @@ describe('fairness', () => {
     await emit(workspaceId, 'sync_run.completed', { id: 'r1' });
 
     await receiver.waitFor('the fast endpoint', () => receiver.on2xx(fast).length === 1);
-    // Not behind the slow endpoint's 20 × 400 ms: the cap (4 of 10 workers) left it room.
+    // Not behind the slow endpoint's 20 × 400 ms: its cap (3 of the 6 workers) left room.
     expect(receiver.on2xx(fast)[0].at - emitted).toBeLessThan(350);
     await receiver.waitFor('every slow delivery', () => receiver.on2xx(slow).length === 20, 15_000);
     expect(receiver.maxInFlight(slow)).toBe(hub.context.config.HUB_WEBHOOK_ENDPOINT_CONCURRENCY);

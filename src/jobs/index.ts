@@ -58,7 +58,8 @@ export async function startWorker(context: HubContext, databaseUrl: string, opti
     concurrency: context.config.HUB_WEBHOOK_CONCURRENCY,
     taskList: webhookTaskList(context),
     noHandleSignals: true,
-    pollInterval: options.pollInterval ?? 2000,
+    // New jobs come by LISTEN/NOTIFY; polling finds retries as they fall due (the first is 5 s after a failure).
+    pollInterval: options.pollInterval ?? 500,
     logger: workerLogger(context.log),
   });
   const runner = await run({

@@ -17,7 +17,8 @@ import { webhookHeaders } from './signature.js';
 // No lock is held across steps, and no wake is lost: each side commits its own state first
 // and only then looks at the other's. A waiting or throttled delivery checks again after
 // committing that state; a delivery that ends wakes the next of its subject and the oldest
-// throttled ones after committing its end. Whichever looks second sees the other.
+// throttled ones after committing its end. Whichever looks second sees the other. Under load
+// a slot goes straight from a delivery that ends to the oldest throttled one, in the same job.
 // A failed attempt schedules the next with its own job: a failing endpoint holds no worker.
 //
 // These statements commit without waiting for the WAL flush: losing one in a crash only means
@@ -58,14 +59,25 @@ export function webhookBody(event: { type: string; created_at: Date; data: unkno
   return JSON.stringify({ type: event.type, timestamp: event.created_at.toISOString(), data: event.data });
 }
 
-/** One attempt of one delivery (the graphile-worker task body). */
+/** How many deliveries one job sends at most by passing its slot on (see record). */
+const HAND_OVERS_PER_JOB = 50;
+
+/**
+ * One attempt of one delivery (the graphile-worker task body); then, while the endpoint has
+ * throttled deliveries, the next of them on the same slot.
+ */
 export async function attemptDelivery(context: HubContext, deliveryId: number): Promise<void> {
-  const delivery = await claim(context, deliveryId);
-  if (!delivery) return;
+  let delivery = await claim(context, deliveryId);
+  for (let sent = 1; delivery; sent++) {
+    delivery = await record(context, delivery, await send(context, delivery), sent < HAND_OVERS_PER_JOB);
+  }
+}
+
+function send(context: HubContext, delivery: ClaimedDelivery): Promise<SendResult> {
   const body = webhookBody({ type: delivery.type, created_at: delivery.event_created_at, data: delivery.data });
   // A fresh timestamp per attempt: receivers reject old ones; the id stays so they can dedupe.
   const timestamp = Math.floor(Date.now() / 1000);
-  const result = await sendWebhook({
+  return sendWebhook({
     url: delivery.url,
     body,
     headers: webhookHeaders(signingSecrets(context, delivery), delivery.event_id, timestamp, body),
@@ -73,10 +85,10 @@ export async function attemptDelivery(context: HubContext, deliveryId: number): 
     resolve: resolvers.get(context) ?? systemResolver,
     timeoutMs: context.config.HUB_WEBHOOK_TIMEOUT_SECONDS * 1000,
   });
-  await record(context, delivery, result);
 }
 
 const asyncCommit = (sql: Sql) => sql`set_config('synchronous_commit', 'off', true)`;
+const claimedUntil = (sql: Sql, config: HubContext['config']) => sql`now() + make_interval(secs => ${config.HUB_WEBHOOK_TIMEOUT_SECONDS + CLAIM_MARGIN_SECONDS})`;
 
 /**
  * Claims a delivery for sending, or records why it may not go yet (cancelled, waiting,
@@ -86,7 +98,7 @@ function decide(sql: Sql, config: HubContext['config'], deliveryId: number, from
   return sql<(ClaimedDelivery & { decision: string })[]>`
     update hub.webhook_deliveries d
     set status = x.decision,
-        claimed_until = case when x.decision = 'sending' then now() + make_interval(secs => ${config.HUB_WEBHOOK_TIMEOUT_SECONDS + CLAIM_MARGIN_SECONDS}) end,
+        claimed_until = case when x.decision = 'sending' then ${claimedUntil(sql, config)} end,
         completed_at = case when x.decision = 'cancelled' then now() end
     from (
       select c.id, e.url, e.secret_encrypted, e.previous_secret_encrypted, e.previous_secret_expires_at,
@@ -149,14 +161,22 @@ async function keepsSlot(sql: Sql, config: HubContext['config'], deliveryId: num
   return backedOff.length === 0;
 }
 
-async function record(context: HubContext, delivery: ClaimedDelivery, result: SendResult): Promise<void> {
+/**
+ * Records an attempt and the delivery's new state. When `handOver` is allowed and the endpoint
+ * has throttled deliveries, the oldest takes this one's slot in the same statement (the
+ * endpoint's in-flight count never moves) and is returned, claimed, to be sent next: no wake,
+ * no job, no claim for it.
+ */
+async function record(context: HubContext, delivery: ClaimedDelivery, result: SendResult, handOver: boolean): Promise<ClaimedDelivery | null> {
   const { sql, config } = context;
   const attempt = delivery.attempts + 1;
   const delayMs = result.outcome === 'succeeded' || result.statusCode === 410 ? null : nextRetryDelayMs(attempt, { scale: config.HUB_WEBHOOK_RETRY_SCALE, retryAfterMs: result.retryAfterMs });
   const retrying = delayMs !== null;
   const status = result.outcome === 'succeeded' ? 'succeeded' : retrying ? 'pending' : 'failed';
+  // The endpoint's own state changes with a failed delivery (disabled after 410, failing after a whole window): no hand-over then.
+  const passSlot = handOver && status !== 'failed';
   // Only a delivery still ours changes state: not one cancelled meanwhile or taken over after a lost claim.
-  const apply = (tx: Sql) => tx`
+  const apply = (tx: Sql) => tx<{ id: number; next_id: number | null }[]>`
     with updated as (
       update hub.webhook_deliveries
       set status = ${status}, claimed_until = null, attempts = ${attempt}, last_status_code = ${result.statusCode}, last_error = ${result.error},
@@ -172,27 +192,53 @@ async function record(context: HubContext, delivery: ClaimedDelivery, result: Se
       update hub.webhook_endpoints set last_success_at = now(), status = 'healthy', failing_since = null
       where id = ${delivery.endpoint_id} and ${result.outcome === 'succeeded'} and exists (select 1 from updated)
         and (status <> 'healthy' or last_success_at is null or last_success_at < now() - interval '1 second')
+    ), next as (
+      update hub.webhook_deliveries n set status = 'sending', claimed_until = ${claimedUntil(tx, config)}
+      from (
+        select id from hub.webhook_deliveries
+        where endpoint_id = ${delivery.endpoint_id} and status = 'throttled' and ${passSlot} and exists (select 1 from updated)
+        order by id limit 1
+        for update skip locked
+      ) oldest
+      where n.id = oldest.id and n.status = 'throttled'
+      returning n.id
     )
-    select ${asyncCommit(tx)}, id, ${retrying ? enqueueDelivery(tx, tx`updated.id`, tx`updated.next_attempt_at`) : tx`null`} as job
+    select ${asyncCommit(tx)}, id, ${retrying ? enqueueDelivery(tx, tx`updated.id`, tx`updated.next_attempt_at`) : tx`null`} as job,
+           (select id from next) as next_id
     from updated`;
-  let ended: boolean;
+  let ended: { next_id: number | null } | undefined;
   if (status !== 'failed') {
-    ended = (await apply(sql)).length > 0;
+    [ended] = await apply(sql);
   } else {
-    // The endpoint's own state changes with the delivery's: disabled after 410, or failing after a whole window.
     ended = await sql.begin(async (transaction) => {
       const tx = transaction as unknown as Sql;
-      if ((await apply(tx)).length === 0) return false;
+      const [row] = await apply(tx);
+      if (!row) return undefined;
       if (result.statusCode === 410) {
         await disableEndpoint(tx, delivery.endpoint_id, `The endpoint answered 410 Gone on ${new Date().toISOString()}: the hub stopped sending to it. Enable it again with PATCH {"enabled": true}.`);
       } else {
         await markFailing(tx, delivery.endpoint_id, delivery.created_at, result.error);
       }
-      return true;
+      return row;
     });
   }
+  if (!ended) return null;
   // After the commit: a delivery that decided to wait on this one has committed that too, or will see this end.
-  if (ended) await wakeNext(sql, config, { ...delivery, subject: retrying ? null : delivery.subject });
+  await wakeNext(sql, config, { ...delivery, subject: retrying ? null : delivery.subject });
+  return ended.next_id === null ? null : claimedDetails(sql, ended.next_id);
+}
+
+/** What sending a claimed delivery needs: its endpoint's URL and secrets, its event. */
+async function claimedDetails(sql: Sql, deliveryId: number): Promise<ClaimedDelivery> {
+  const [delivery] = await sql<ClaimedDelivery[]>`
+    select d.id, d.workspace_id, d.endpoint_id, d.event_id, d.subject, d.attempts, d.created_at,
+           e.url, e.secret_encrypted, e.previous_secret_encrypted, e.previous_secret_expires_at,
+           ev.type, ev.data, ev.created_at as event_created_at
+    from hub.webhook_deliveries d
+    join hub.webhook_endpoints e on e.id = d.endpoint_id
+    join hub.events ev on ev.id = d.event_id
+    where d.id = ${deliveryId}`;
+  return delivery;
 }
 
 /**
