@@ -99,6 +99,26 @@ describe('a change produces one signed event', () => {
     expect(receiver.on2xx(path)[0].payload).toMatchObject({ type: 'sync_run.failed', data: { id: run.id, error: { code: 'no_file' } } });
   });
 
+  it('delivers connection.needs_reauth once when a source refuses the credentials, not once per failing sync', async () => {
+    const { key } = await hub.workspace();
+    const path = newPath('reauth');
+    receiver.on('/source.csv', () => ({ status: 401, body: 'token revoked' }));
+    await createEndpoint(key, path, { event_types: ['connection.needs_reauth'] });
+    const connection = await (await hub.request('POST', '/v1/connections', {
+      key, json: { kind: 'csv', name: 'Published sheet', config: { url: receiver.url('/source.csv') }, credentials: { bearer_token: 'tok_revoked' } },
+    })).json();
+    for (let n = 0; n < 2; n++) {
+      const run = await (await hub.request('POST', `/v1/connections/${connection.id}/syncs`, { key })).json();
+      expect((await hub.waitForRun(key, run.id)).status).toBe('failed');
+    }
+    await receiver.waitFor('the needs_reauth event', () => receiver.on2xx(path).length === 1);
+    await sleep(300);
+    expect(receiver.on2xx(path)).toHaveLength(1);
+    const { payload } = receiver.on2xx(path)[0];
+    expect(payload).toMatchObject({ type: 'connection.needs_reauth', data: { id: connection.id, status: 'needs_reauth', status_message: expect.any(String), has_credentials: true } });
+    expect(JSON.stringify(payload)).not.toContain('tok_revoked');
+  });
+
   it('sends nothing for an event type the endpoint did not subscribe to', async () => {
     const { key, workspaceId } = await hub.workspace();
     const path = newPath('filtered');

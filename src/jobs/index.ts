@@ -56,6 +56,7 @@ export async function startWorker(context: HubContext, databaseUrl: string, opti
   const webhooks = await run({
     connectionString: databaseUrl,
     concurrency: context.config.HUB_WEBHOOK_CONCURRENCY,
+    maxPoolSize: context.config.HUB_WEBHOOK_CONCURRENCY + 2,
     taskList: webhookTaskList(context),
     noHandleSignals: true,
     // New jobs come by LISTEN/NOTIFY; polling finds retries as they fall due (the first is 5 s after a failure).

@@ -78,12 +78,15 @@ export function subscribed(sql: Sql) {
 
 /**
  * SQL expression that queues the job of one delivery. The job key makes a second enqueue of
- * the same delivery (e.g. waking it after the delivery it waited for) a no-op.
+ * the same delivery (e.g. waking it after the delivery it waited for) a no-op. A delivery that
+ * was already in line (`resumed`: woken, retried, recovered) goes before newly emitted ones,
+ * which would mostly find their subject busy behind it.
  */
-export function enqueueDelivery(sql: Sql, deliveryId: Fragment, runAt?: Fragment) {
+export function enqueueDelivery(sql: Sql, deliveryId: Fragment, runAt?: Fragment, resumed = false) {
   return sql`graphile_worker.add_job(
     ${WEBHOOK_DELIVERY_TASK}, json_build_object('delivery_id', ${deliveryId}),
-    run_at => ${runAt ?? sql`now()`}, job_key => ${'webhook_delivery:'}::text || ${deliveryId}, max_attempts => 10)`;
+    run_at => ${runAt ?? sql`now()`}, job_key => ${'webhook_delivery:'}::text || ${deliveryId}, max_attempts => 10,
+    priority => ${resumed ? -1 : 0})`;
 }
 
 /** An endpoint's filter entry: an event type, or `group.*` for every type of a group. */

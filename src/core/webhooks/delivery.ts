@@ -203,7 +203,7 @@ async function record(context: HubContext, delivery: ClaimedDelivery, result: Se
       where n.id = oldest.id and n.status = 'throttled'
       returning n.id
     )
-    select ${asyncCommit(tx)}, id, ${retrying ? enqueueDelivery(tx, tx`updated.id`, tx`updated.next_attempt_at`) : tx`null`} as job,
+    select ${asyncCommit(tx)}, id, ${retrying ? enqueueDelivery(tx, tx`updated.id`, tx`updated.next_attempt_at`, true) : tx`null`} as job,
            (select id from next) as next_id
     from updated`;
   let ended: { next_id: number | null } | undefined;
@@ -263,7 +263,7 @@ async function wakeNext(sql: Sql, config: HubContext['config'], delivery: { endp
     ), woken as (
       update hub.webhook_deliveries d set status = 'pending' from ready where d.id = ready.id and d.status in ('waiting', 'throttled') returning d.id
     )
-    select ${asyncCommit(sql)}, ${enqueueDelivery(sql, sql`woken.id`)} from woken`;
+    select ${asyncCommit(sql)}, ${enqueueDelivery(sql, sql`woken.id`, undefined, true)} from woken`;
 }
 
 /**
@@ -278,7 +278,7 @@ export async function recoverDeliveries(context: HubContext): Promise<number> {
       where status = 'sending' and claimed_until < now()
       returning id
     )
-    select id, ${enqueueDelivery(sql, sql`stalled.id`)} from stalled`;
+    select id, ${enqueueDelivery(sql, sql`stalled.id`, undefined, true)} from stalled`;
   // A safety net: normally the delivery ahead wakes these when it ends.
   const lines = await sql<{ endpoint_id: string; subject: string | null }[]>`
     select distinct endpoint_id, case when status = 'waiting' then subject end as subject
