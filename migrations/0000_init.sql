@@ -465,6 +465,7 @@ CREATE INDEX "webhook_attempts_endpoint_idx" ON "hub"."webhook_attempts" USING b
 CREATE INDEX "webhook_deliveries_event_idx" ON "hub"."webhook_deliveries" USING btree ("event_id","id");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_open_subject_idx" ON "hub"."webhook_deliveries" USING btree ("endpoint_id","subject","id") WHERE status in ('pending', 'sending', 'waiting', 'throttled') and subject is not null;--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_queue_idx" ON "hub"."webhook_deliveries" USING btree ("endpoint_id","status","id") WHERE status in ('sending', 'throttled');--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_unfinished_idx" ON "hub"."webhook_deliveries" USING btree ("status","id") WHERE status in ('pending', 'sending', 'waiting', 'throttled');--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_endpoint_idx" ON "hub"."webhook_deliveries" USING btree ("endpoint_id","id");--> statement-breakpoint
 CREATE INDEX "webhook_endpoints_workspace_idx" ON "hub"."webhook_endpoints" USING btree ("workspace_id","created_at");--> statement-breakpoint
 CREATE INDEX "customer_links_customer_idx" ON "canonical"."customer_links" USING btree ("customer_id");--> statement-breakpoint

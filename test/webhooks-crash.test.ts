@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emitEvent } from '../src/core/events/index.js';
 import { createTestHub, type TestHub } from './helpers/hub.js';
 import { startReceiver, type Receiver } from './helpers/webhook-receiver.js';
 
 // A worker process is SIGKILLed after the change committed and while its webhook request is in
-// flight (the receiver holds it unanswered). Once a worker starts again the event must still be
-// delivered: same webhook-id, valid signature, answered once.
+// flight (the receiver holds it unanswered), or after it took a delivery's job but before it
+// claimed the delivery. Once a worker starts again the event must still be delivered: same
+// webhook-id, valid signature, answered once.
 
 const ENV = { HUB_ALLOW_PRIVATE_WEBHOOKS: 'true', HUB_ALLOW_HTTP_WEBHOOKS: 'true', HUB_WEBHOOK_TIMEOUT_SECONDS: '2' };
 
@@ -79,5 +81,30 @@ describe('a worker killed between the change and the delivery', () => {
     expect(requests.every((entry) => entry.verifiedWith.length === 1)).toBe(true);
     const [delivery] = await hub.sql`select status, attempts from hub.webhook_deliveries where endpoint_id = ${endpoint.id}`;
     expect(delivery).toEqual({ status: 'succeeded', attempts: 1 });
+  });
+
+  it('still delivers an event whose job was taken by a worker that died before claiming it', async () => {
+    const { key, workspaceId } = await hub.workspace();
+    const hookPath = '/taken-then-lost';
+    const endpoint = await (await hub.request('POST', '/v1/webhook-endpoints', { key, json: { url: receiver.url(hookPath) } })).json();
+    receiver.verifyWith(hookPath, endpoint.secret);
+    // The event commits with its job already taken by a "worker" that then died (in one
+    // transaction, so the live worker never sees the job free): graphile-worker would hold that
+    // job for 4 hours. Three minutes have passed since.
+    const eventId = await hub.sql.begin(async (tx) => {
+      const id = await emitEvent(tx, { workspaceId, type: 'customer.updated', data: { id: 'c1' } });
+      const [{ id: deliveryId }] = await tx`update hub.webhook_deliveries set created_at = now() - interval '3 minutes' where event_id = ${id} returning id`;
+      await tx`update graphile_worker._private_jobs set locked_at = now() - interval '3 minutes', locked_by = 'worker-that-died', attempts = 1
+               where key = ${`webhook_delivery:${deliveryId}`}`;
+      return id;
+    });
+    await sleep(700);
+    expect(receiver.received.filter((entry) => entry.path === hookPath)).toEqual([]);
+
+    await hub.startWorker(); // recovers at start, as at every minute's tick
+    await receiver.waitFor('the recovered delivery', () => receiver.on2xx(hookPath).length === 1, 20_000);
+    await sleep(300);
+    expect(receiver.received.filter((entry) => entry.path === hookPath)).toHaveLength(1);
+    expect(receiver.on2xx(hookPath)[0]).toMatchObject({ id: eventId, verifiedWith: [endpoint.secret] });
   });
 });

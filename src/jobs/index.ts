@@ -35,7 +35,7 @@ export function taskList(context: HubContext): TaskList {
       if (reaped.length > 0) context.log.warn({ sync_run_ids: reaped }, 'reaped sync runs whose worker stopped');
       await requestScheduledSyncs(context);
       const requeued = await recoverDeliveries(context);
-      if (requeued > 0) context.log.warn({ deliveries: requeued }, 'requeued webhook deliveries whose worker stopped');
+      if (requeued > 0) context.log.warn({ deliveries: requeued }, 'requeued webhook deliveries lost with their worker');
     },
   };
 }

@@ -267,24 +267,32 @@ async function wakeNext(sql: Sql, config: HubContext['config'], delivery: { endp
 }
 
 /**
- * Deliveries whose worker died mid-request (claim expired) are queued again, and waiting or
- * throttled lines are woken if nothing else did. Runs at worker start and every minute.
+ * Puts lost deliveries back in line; runs at worker start and every minute. A worker that
+ * died mid-request leaves its delivery claimed until the claim lapses; one that died after
+ * taking a job but before claiming leaves a job graphile-worker releases only after 4 hours
+ * (and a job that failed 10 times is never run again). Waiting and throttled lines that no
+ * wake reached are woken.
  */
 export async function recoverDeliveries(context: HubContext): Promise<number> {
   const { sql, config } = context;
-  const stalled = await sql<{ id: number }[]>`
+  const lost = await sql<{ id: number }[]>`
     with stalled as (
       update hub.webhook_deliveries set status = 'pending', claimed_until = null
       where status = 'sending' and claimed_until < now()
       returning id
-    )
-    select id, ${enqueueDelivery(sql, sql`stalled.id`, undefined, true)} from stalled`;
-  // A safety net: normally the delivery ahead wakes these when it ends.
+    ), orphaned as (
+      select d.id from hub.webhook_deliveries d
+      where d.status = 'pending' and coalesce(d.next_attempt_at, d.created_at) < now() - interval '2 minutes'
+        and not exists (select 1 from graphile_worker.jobs j
+                        where j.key = 'webhook_delivery:' || d.id and j.attempts < j.max_attempts
+                          and (j.locked_at is null or j.locked_at > now() - interval '2 minutes'))
+    ), lost as (select id from stalled union select id from orphaned)
+    select id, ${enqueueDelivery(sql, sql`lost.id`, undefined, true)} from lost`;
   const lines = await sql<{ endpoint_id: string; subject: string | null }[]>`
     select distinct endpoint_id, case when status = 'waiting' then subject end as subject
     from hub.webhook_deliveries where status in ('waiting', 'throttled')`;
   for (const line of lines) await wakeNext(sql, config, line);
-  return stalled.length;
+  return lost.length;
 }
 
 /** Sends an event again: to one endpoint of the workspace, or to every enabled endpoint subscribed to it. */

@@ -68,6 +68,8 @@ export const webhookDeliveries = hub.table('webhook_deliveries', {
   index('webhook_deliveries_open_subject_idx').on(t.endpointId, t.subject, t.id).where(sql`status in ('pending', 'sending', 'waiting', 'throttled') and subject is not null`),
   // In-flight count and the throttled line of an endpoint.
   index('webhook_deliveries_queue_idx').on(t.endpointId, t.status, t.id).where(sql`status in ('sending', 'throttled')`),
+  // The minute's recovery reads only unfinished deliveries, however long the history.
+  index('webhook_deliveries_unfinished_idx').on(t.status, t.id).where(sql`status in ('pending', 'sending', 'waiting', 'throttled')`),
   index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
 ]);
 
