@@ -92,6 +92,21 @@ describe('one client across a spreadsheet, Stripe and mail', () => {
     expect(count).toBeGreaterThan(0);
   });
 
+  it('reconciles a row that states both a person and their company as a customer linked to an organization', async () => {
+    const { key, workspaceId } = await hub.workspace();
+    const sheet = await connect(key, 'Clients');
+    const crm = await connect(key, 'CRM');
+    await load(key, workspaceId, sheet, [['ID', 'Имя', 'Телефон', 'Компания'], ['1', 'Ольга Морозова', '+7 903 555-12-34', 'ООО «Ромашка»']]);
+    await load(key, workspaceId, crm, [['ID', 'Name', 'Phone', 'Company'], ['c1', 'Olga Morozova', '89035551234', 'Romashka LLC']]);
+    const found = await customers(key, 'Морозова');
+    expect(found).toHaveLength(1);
+    expect(found[0].record_count).toBe(2);
+    const organizations = (await get(key, '/v1/organizations?limit=10')).data as any[];
+    expect(organizations.length).toBeGreaterThanOrEqual(1);
+    const detail = await get(key, `/v1/customers/${found[0].id}`);
+    expect(organizations.map((organization) => organization.id)).toContain(detail.organization_id);
+  });
+
   it('keeps two namesakes with different phones and emails apart, and puts them in the review queue', async () => {
     const { key, workspaceId } = await hub.workspace();
     const sheet = await connect(key, 'Sheet');

@@ -24,20 +24,30 @@ function encode(value: unknown): string {
 }
 
 export async function copyRows(sql: Sql, table: string, columns: string[], rows: Iterable<unknown[]>): Promise<number> {
-  const writable = await sql.unsafe(`copy ${table} (${columns.map((column) => `"${column}"`).join(', ')}) from stdin`).writable();
+  const query = sql.unsafe(`copy ${table} (${columns.map((column) => `"${column}"`).join(', ')}) from stdin`);
+  const writable = await query.writable();
+  // postgres.js 3.4.9 loses a COPY's server error once the stream has ended: the writable never
+  // finishes and the error goes to the query's (already resolved) promise, so a transaction
+  // would hang "idle in transaction (aborted)" and, outside one, the failure would pass as
+  // success (porsager/postgres#1173). The error does reach `query.reject`, so we take it there.
+  const failed = new Promise<never>((_, reject) => {
+    (query as unknown as { reject: (error: unknown) => void }).reject = reject;
+  });
+  failed.catch(() => undefined);
+  const done = finished(writable);
+  done.catch(() => undefined);
   let count = 0;
   let chunk = '';
   for (const row of rows) {
     chunk += `${row.map(encode).join('\t')}\n`;
     count++;
     if (chunk.length > 256 * 1024) {
-      if (!writable.write(chunk)) await Promise.race([once(writable, 'drain'), finished(writable)]);
+      if (!writable.write(chunk)) await Promise.race([once(writable, 'drain'), done, failed]);
       chunk = '';
     }
   }
   if (chunk) writable.write(chunk);
   writable.end();
-  // Rejects on a COPY error too (a bare 'finish' would wait forever).
-  await finished(writable);
+  await Promise.race([done, failed]);
   return count;
 }

@@ -27,6 +27,8 @@ export interface EvalOptions {
   settings?: Record<string, unknown>;
   keep?: boolean;
   examples?: number;
+  /** Keys of records whose predicted cluster the report should name (e.g. one person in several scripts). */
+  inspect?: string[];
 }
 
 export interface PairExample {
@@ -53,6 +55,8 @@ export interface EvalReport {
   reconcile: ReconcileStats[];
   seconds: { sync: number; reconcile: number };
   workspace_id: string;
+  /** For options.inspect: key → predicted golden id (null when not reconciled). */
+  inspected?: Record<string, string | null>;
 }
 
 const pairs = (n: number) => (n * (n - 1)) / 2;
@@ -158,6 +162,7 @@ export async function evalMatching(context: HubContext, options: EvalOptions): P
     reconcile: stats,
     seconds: { sync: syncSeconds, reconcile: reconcileSeconds },
     workspace_id: workspace.id,
+    ...(options.inspect ? { inspected: Object.fromEntries(options.inspect.map((key) => [key, goldenOf.get(key) ?? null])) } : {}),
   };
   if (!options.keep) await dropWorkspace(sql, workspace.id);
   return report;

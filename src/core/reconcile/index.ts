@@ -464,13 +464,13 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
   const live = (await FACT_QUERIES[kind](tx, workspaceId, changedIds)).map((row) => toEntity(kind, row as Record<string, any>, region));
   const liveIds = new Set(live.map((entity) => entity.features.id));
   const removed = changedIds.filter((id) => !liveIds.has(id));
-  if (removed.length > 0) await tx`delete from hub.match_records where source_record_id = any(${removed}::bigint[])`;
+  if (removed.length > 0) await tx`delete from hub.match_records where source_record_id = any(${removed}::bigint[]) and kind = ${kind}`;
   if (live.length > 0) {
     await tx`
       insert into hub.match_records (source_record_id, workspace_id, kind, features, keys)
       select * from jsonb_to_recordset(${tx.json(live.map((entity) => ({ source_record_id: entity.features.id, workspace_id: workspaceId, kind, features: entity.features, keys: blockingKeys(kind, entity.features) })) as never)})
         as t(source_record_id bigint, workspace_id uuid, kind text, features jsonb, keys text[])
-      on conflict (source_record_id) do update set features = excluded.features, keys = excluded.keys`;
+      on conflict (source_record_id, kind) do update set features = excluded.features, keys = excluded.keys`;
   }
 
   // 2. Grow the affected set to its closed component.
@@ -500,7 +500,7 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
   while (frontier.length > 0) {
     const batch = frontier;
     frontier = [];
-    await loadFeatures(tx, batch.filter((id) => !features.has(id)), features, keys);
+    await loadFeatures(tx, kind, batch.filter((id) => !features.has(id)), features, keys);
     const live = batch.filter((id) => features.has(id));
     const batchKeys = [...new Set(live.flatMap((id) => keys.get(id)!))];
     if (batchKeys.length === 0) continue;
@@ -557,10 +557,10 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
   return { records: byId.size, events };
 }
 
-async function loadFeatures(tx: Sql, ids: number[], features: Map<number, Features>, keys: Map<number, string[]>): Promise<void> {
+async function loadFeatures(tx: Sql, kind: Kind, ids: number[], features: Map<number, Features>, keys: Map<number, string[]>): Promise<void> {
   if (ids.length === 0) return;
   const rows = await tx<{ source_record_id: string; features: Features; keys: string[] }[]>`
-    select source_record_id, features, keys from hub.match_records where source_record_id = any(${ids}::bigint[])`;
+    select source_record_id, features, keys from hub.match_records where source_record_id = any(${ids}::bigint[]) and kind = ${kind}`;
   for (const row of rows) {
     features.set(Number(row.source_record_id), row.features);
     keys.set(Number(row.source_record_id), row.keys);

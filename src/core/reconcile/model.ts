@@ -179,7 +179,9 @@ export const PERSON_COMPARISONS: Comparison[] = [
   {
     field: 'company_domain',
     levels: [{ label: 'exact', m: 0.6, u: 0.01 }, { label: 'different', m: 0.4, u: 0.99 }],
-    compare: (a, b) => (a.domains.length === 0 || b.domains.length === 0 ? -1 : overlap(a.domains, b.domains) ? 0 : 1),
+    // A shared email already implies the shared domain: counting it again would add the same
+    // evidence twice (Fellegi-Sunter assumes comparisons independent given match status).
+    compare: (a, b) => (a.domains.length === 0 || b.domains.length === 0 || overlap(a.emails, b.emails) ? -1 : overlap(a.domains, b.domains) ? 0 : 1),
   },
 ];
 
@@ -423,9 +425,9 @@ export function personFeatures(fact: PersonFact, region: CountryCode, exclusive:
     features.lastKey = nameKey(parsed.last);
   }
   if (!parsed.first && !parsed.last) {
-    // Mail often knows a client only by address: "ivan.petrov@…" still names Ivan Petrov.
+    // Mail often knows a client only by address: "ivan.petrov@…" (or "ivan.petrov85@…") still names Ivan Petrov.
     for (const email of fact.emails) {
-      const local = /^([a-z]{2,})[._-]([a-z]{2,})[@+]/.exec(email.trim().toLowerCase());
+      const local = /^([a-z]{2,})[._-]([a-z]{2,})\d*[@+]/.exec(email.trim().toLowerCase());
       if (!local) continue;
       features.first = local[1];
       features.firstKey = nameKey(local[1]);

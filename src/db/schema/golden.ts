@@ -71,12 +71,13 @@ export const organizationLinks = canonical.table('organization_links', {
 
 /** Normalized matching features and blocking keys of each live person / organization fact. */
 export const matchRecords = hub.table('match_records', {
-  sourceRecordId: bigint('source_record_id', { mode: 'number' }).primaryKey(),
+  sourceRecordId: bigint('source_record_id', { mode: 'number' }).notNull(),
   workspaceId: uuid('workspace_id').notNull(),
   kind: text('kind', { enum: ['person', 'organization'] }).notNull(),
   features: jsonb('features').notNull(),
   keys: text('keys').array().notNull(),
-}, (t) => [index('match_records_keys_idx').using('gin', t.keys), index('match_records_workspace_idx').on(t.workspaceId, t.kind)]);
+  // One source record can be both a person and an organization (a row with a name and a company).
+}, (t) => [primaryKey({ columns: [t.sourceRecordId, t.kind] }), index('match_records_keys_idx').using('gin', t.keys), index('match_records_workspace_idx').on(t.workspaceId, t.kind)]);
 
 /** The review queue: pairs scored between the review and auto-merge thresholds, or stopped by a limit or guard. */
 export const matchCandidates = hub.table('match_candidates', {
