@@ -65,7 +65,7 @@ export const deals = canonical.table('deals', {
   createdAt: at('created_at'),
   closedAt: at('closed_at'),
   dueAt: at('due_at'),
-}, factIndexes('deals'));
+}, (t) => [...factIndexes('deals')(t), index('deals_created_at_idx').on(t.workspaceId, t.createdAt), index('deals_closed_at_idx').on(t.workspaceId, t.closedAt)]);
 
 export const invoices = canonical.table('invoices', {
   ...attribution(),
@@ -78,7 +78,7 @@ export const invoices = canonical.table('invoices', {
   issuedAt: at('issued_at'),
   dueAt: at('due_at'),
   paidAt: at('paid_at'),
-}, factIndexes('invoices'));
+}, (t) => [...factIndexes('invoices')(t), index('invoices_paid_at_idx').on(t.workspaceId, t.paidAt), index('invoices_due_at_idx').on(t.workspaceId, t.dueAt)]);
 
 export const payments = canonical.table('payments', {
   ...attribution(),
@@ -88,7 +88,7 @@ export const payments = canonical.table('payments', {
   currency: text('currency'),
   paidAt: at('paid_at'),
   refundedAmount: money('refunded_amount').notNull().default(0),
-}, factIndexes('payments'));
+}, (t) => [...factIndexes('payments')(t), index('payments_paid_at_idx').on(t.workspaceId, t.paidAt), index('payments_customer_idx').on(t.workspaceId, t.connectionId, t.customerRef)]);
 
 export const messages = canonical.table('messages', {
   ...attribution(),
@@ -99,7 +99,7 @@ export const messages = canonical.table('messages', {
   ccAddresses: text('cc_addresses').array().notNull().default(sql`'{}'::text[]`),
   sentAt: at('sent_at'),
   subject: text('subject'),
-}, factIndexes('messages'));
+}, (t) => [...factIndexes('messages')(t), index('messages_sent_at_idx').on(t.workspaceId, t.sentAt), index('messages_thread_idx').on(t.workspaceId, t.connectionId, t.threadRef)]);
 
 export const tasks = canonical.table('tasks', {
   ...attribution(),
@@ -109,7 +109,7 @@ export const tasks = canonical.table('tasks', {
   customerRef: text('customer_ref'),
   dueAt: at('due_at'),
   completedAt: at('completed_at'),
-}, factIndexes('tasks'));
+}, (t) => [...factIndexes('tasks')(t), index('tasks_due_at_idx').on(t.workspaceId, t.dueAt)]);
 
 export const satisfactionResponses = canonical.table('satisfaction_responses', {
   ...attribution(),
@@ -117,7 +117,7 @@ export const satisfactionResponses = canonical.table('satisfaction_responses', {
   score: numeric('score'),
   scale: numeric('scale'),
   answeredAt: at('answered_at'),
-}, factIndexes('satisfaction_responses'));
+}, (t) => [...factIndexes('satisfaction_responses')(t), index('satisfaction_responses_answered_at_idx').on(t.workspaceId, t.answeredAt)]);
 
 export const costs = canonical.table('costs', {
   ...attribution(),
@@ -126,7 +126,7 @@ export const costs = canonical.table('costs', {
   currency: text('currency'),
   incurredAt: at('incurred_at'),
   description: text('description'),
-}, factIndexes('costs'));
+}, (t) => [...factIndexes('costs')(t), index('costs_incurred_at_idx').on(t.workspaceId, t.incurredAt)]);
 
 /** Fact tables by the kind name connectors emit. */
 export const factTables = {

@@ -1,0 +1,45 @@
+import { bigint, date, doublePrecision, index, jsonb, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { canonical } from './canonical.js';
+import { hub } from './hub.js';
+
+// Metric rollups: one row per metric × grain × period × dimension value × currency, kept up
+// to date incrementally from the facts (src/core/rollups/). Read by /v1/metrics and bi.metric_rollups.
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const METRIC_GRAINS = ['day', 'week', 'month'] as const;
+export const METRIC_DIMENSIONS = ['workspace', 'owner', 'customer', 'connection'] as const;
+
+export const metricRollups = canonical.table('metric_rollups', {
+  workspaceId: uuid('workspace_id').notNull(),
+  metric: text('metric').notNull(),
+  grain: text('grain', { enum: METRIC_GRAINS }).notNull(),
+  /** First local day of the period in the workspace's time zone (a Monday for ISO weeks). */
+  periodStart: date('period_start', { mode: 'string' }).notNull(),
+  dimension: text('dimension', { enum: METRIC_DIMENSIONS }).notNull(),
+  /** The owner, golden customer id or connection id; '' for the workspace as a whole. */
+  dimensionValue: text('dimension_value').notNull(),
+  /** ISO 4217 code for amounts (never summed across currencies); '' for counts and durations. */
+  currency: text('currency').notNull(),
+  /** The metric's headline number (see its definition); null when undefined (e.g. a ratio over zero). */
+  value: doublePrecision('value'),
+  /** How many facts (or customers) the value is computed from. */
+  count: bigint('count', { mode: 'number' }).notNull(),
+  /** What is needed to merge or read further: sums, numerators and denominators, p50/p90/mean. */
+  inputs: jsonb('inputs').notNull().default({}),
+  updatedAt: at('updated_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.workspaceId, t.metric, t.grain, t.dimension, t.periodStart, t.dimensionValue, t.currency] })]);
+
+/**
+ * Facts whose change makes rollups stale, written by triggers in the transaction of the change
+ * (old and new times, so a moved payment recomputes both periods). The derive job drains it.
+ */
+export const rollupDirty = hub.table('rollup_dirty', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  workspaceId: uuid('workspace_id').notNull(),
+  /** payments | invoices | deals | tasks | messages | satisfaction | costs | links | all */
+  family: text('family').notNull(),
+  at: at('at'),
+  /** messages: connection_id|thread_ref; links: the person source_record_id whose golden customer changed. */
+  ref: text('ref'),
+}, (t) => [index('rollup_dirty_workspace_idx').on(t.workspaceId, t.id)]);
