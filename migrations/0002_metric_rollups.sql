@@ -47,7 +47,8 @@ BEGIN
   SELECT string_agg(format('(r.%I)', c), ',') INTO times FROM unnest(columns) c;
   FOREACH rows_table IN ARRAY CASE TG_OP WHEN 'INSERT' THEN ARRAY['new_rows'] WHEN 'DELETE' THEN ARRAY['old_rows'] ELSE ARRAY['old_rows', 'new_rows'] END LOOP
     IF family = 'messages' THEN
-      EXECUTE format('INSERT INTO hub.rollup_dirty (workspace_id, family, ref) SELECT DISTINCT r.workspace_id, %L, r.connection_id::text || ''|'' || coalesce(r.thread_ref, r.external_id) FROM %I r', family, rows_table);
+      -- A reply changes the response time of the thread's first inbound message, wherever it is: mark the thread.
+      EXECUTE format('INSERT INTO hub.rollup_dirty (workspace_id, family, at, ref) SELECT DISTINCT r.workspace_id, %L, date_bin(''15 minutes'', r.sent_at, timestamptz ''2000-01-01 00:00:00+00''), r.connection_id::text || ''|'' || r.thread_ref FROM %I r WHERE r.sent_at IS NOT NULL OR r.thread_ref IS NOT NULL', family, rows_table);
     ELSE
       EXECUTE format('INSERT INTO hub.rollup_dirty (workspace_id, family, at) SELECT DISTINCT r.workspace_id, %L, date_bin(''15 minutes'', t.at, timestamptz ''2000-01-01 00:00:00+00'') FROM %I r CROSS JOIN LATERAL (VALUES %s) t(at) WHERE t.at IS NOT NULL', family, rows_table, times);
     END IF;
@@ -112,3 +113,14 @@ CREATE TRIGGER rollups_dirty_update AFTER UPDATE ON canonical.customer_links REF
 CREATE TRIGGER rollups_dirty_delete AFTER DELETE ON canonical.customer_links REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION hub.rollups_dirty_links();
 --> statement-breakpoint
 CREATE TRIGGER rollups_dirty_owner AFTER UPDATE ON canonical.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION hub.rollups_dirty_owner();
+--> statement-breakpoint
+-- Seconds between two instants that fall inside business hours (local days of the week
+-- `days`, ISO 1 = Monday, from day_start to day_end in time zone tz). Numeric, so sums and
+-- means do not depend on the order rows are read in.
+CREATE FUNCTION hub.business_seconds(from_at timestamptz, to_at timestamptz, tz text, days int[], day_start time, day_end time) RETURNS numeric
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(sum(extract(epoch FROM least(to_at, (d + day_end) AT TIME ZONE tz) - greatest(from_at, (d + day_start) AT TIME ZONE tz))), 0)
+  FROM generate_series((from_at AT TIME ZONE tz)::date::timestamp, (to_at AT TIME ZONE tz)::date::timestamp, interval '1 day') d
+  WHERE extract(isodow FROM d)::int = ANY(days)
+    AND least(to_at, (d + day_end) AT TIME ZONE tz) > greatest(from_at, (d + day_start) AT TIME ZONE tz)
+$$;

@@ -1,4 +1,4 @@
-import { bigint, date, doublePrecision, index, jsonb, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, date, doublePrecision, index, integer, jsonb, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { canonical } from './canonical.js';
 import { hub } from './hub.js';
 
@@ -43,3 +43,9 @@ export const rollupDirty = hub.table('rollup_dirty', {
   /** messages: connection_id|thread_ref; links: the person source_record_id whose golden customer changed. */
   ref: text('ref'),
 }, (t) => [index('rollup_dirty_workspace_idx').on(t.workspaceId, t.id)]);
+
+/** How far the passing of time has been applied to rollups (due dates that passed make invoices overdue). */
+export const rollupClock = hub.table('rollup_clock', {
+  id: integer('id').primaryKey(),
+  checkedUntil: at('checked_until').notNull(),
+});
