@@ -8,6 +8,7 @@ import { registerLocalFile } from './core/files/index.js';
 import { getSyncRun, requestSync, runSync, type StreamStats, type SyncRunRow } from './core/ingest/index.js';
 import { startWorker } from './jobs/index.js';
 import { drainFactChanges, reconcileFull, RECONCILE_KINDS } from './core/reconcile/index.js';
+import { refreshRollups } from './core/rollups/index.js';
 import { evalMatching, formatEvalReport } from './core/reconcile/eval.js';
 import fs from 'node:fs';
 
@@ -28,6 +29,9 @@ const USAGE = `hub: integration hub for service businesses
   hub eval-matching FILE --mapping MAPPING.json --truth COLUMN [--truth-pattern REGEX] [--settings JSON] [--keep] [--json]
                                     load a labelled CSV into a scratch workspace, reconcile it and print
                                     pairwise precision, recall, F1 and the worst mistakes
+  hub rollups rebuild --workspace ID
+                                    recompute every metric rollup of the workspace from the facts
+                                    (writes only rows that differ; prints how many)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -53,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
       return reconcileCommand(rest);
     case 'eval-matching':
       return evalMatchingCommand(rest);
+    case 'rollups':
+      return rollupsCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -178,6 +184,19 @@ async function reconcileCommand(args: string[]): Promise<number> {
       console.log(`${kind}: ${stats.records} records → ${stats.clusters} golden, ${stats.candidate_pairs} pairs compared of ${stats.all_pairs} possible, ${stats.review_candidates} to review, ${stats.events} events`);
       for (const block of stats.oversized_blocks.slice(0, 5)) console.log(`  skipped oversized block ${block.key} (${block.records} records)`);
     }
+  }, { quiet: true });
+}
+
+async function rollupsCommand(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { workspace: { type: 'string' } } });
+  if (positionals[0] !== 'rebuild' || positionals.length !== 1 || !values.workspace) throw new UsageError('Usage: hub rollups rebuild --workspace ID');
+  const workspaceId = values.workspace;
+  return withHub(async ({ context }) => {
+    const [workspace] = await context.sql`select id from hub.workspaces where id::text = ${workspaceId}`;
+    if (!workspace) throw new HubError('not_found', 404, `No workspace ${workspaceId}.`);
+    process.stderr.write('rebuilding metric rollups…\n');
+    const stats = await refreshRollups(context.sql, workspaceId, { full: true });
+    console.log(`rebuilt ${stats.periods} periods in ${(stats.ms / 1000).toFixed(1)} s: ${stats.rows_changed} rows written, ${stats.rows_removed} removed, ${stats.events} metrics.updated events`);
   }, { quiet: true });
 }
 

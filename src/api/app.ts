@@ -9,6 +9,7 @@ import { connectorRoutes } from './routes/connectors.js';
 import { eventRoutes } from './routes/events.js';
 import { customerRoutes, matchCandidateRoutes, organizationRoutes } from './routes/golden.js';
 import { healthRoutes } from './routes/health.js';
+import { metricRoutes } from './routes/metrics.js';
 import { syncRunRoutes } from './routes/sync-runs.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { toErrorBody, type AppEnv } from './shared.js';
@@ -37,6 +38,7 @@ export function createApp(context: HubContext) {
   app.route('/', matchCandidateRoutes);
   app.route('/', webhookRoutes);
   app.route('/', eventRoutes);
+  app.route('/', metricRoutes);
 
   const document = () => app.getOpenAPI31Document({ openapi: '3.1.0', info: API_INFO });
   app.get('/openapi.json', (c) => c.json(document()));

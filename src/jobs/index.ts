@@ -2,8 +2,9 @@ import { run, type Runner, type TaskList } from 'graphile-worker';
 import type { HubContext } from '../core/context.js';
 import { reapStaleRuns, requestScheduledSyncs, runSync, SYNC_TASK } from '../core/ingest/index.js';
 import { attemptDelivery, recoverDeliveries, WEBHOOK_DELIVERY_TASK } from '../core/webhooks/index.js';
-import { DERIVE_TASK } from '../core/ingest/changes.js';
+import { DERIVE_TASK, enqueueDerive } from '../core/ingest/changes.js';
 import { drainFactChanges } from '../core/reconcile/index.js';
+import { markPassedDueDates, refreshRollups } from '../core/rollups/index.js';
 import { workerLogger } from './logger.js';
 
 // graphile-worker tasks: thin, typed, calling into src/core.
@@ -27,13 +28,19 @@ export function taskList(context: HubContext): TaskList {
     [DERIVE_TASK]: async (payload) => {
       const { workspace_id: workspaceId } = payload as { workspace_id: string };
       const totals = await drainFactChanges(context.sql, workspaceId);
-      if (totals.batches > 0) context.log.info({ workspace_id: workspaceId, ...totals }, 'derived data brought up to date');
+      if (totals.batches > 0) context.log.info({ workspace_id: workspaceId, ...totals }, 'golden records brought up to date');
+      // After reconciliation: merges and splits change who the customers are.
+      const rollups = await refreshRollups(context.sql, workspaceId);
+      if (rollups.periods > 0) context.log.info({ workspace_id: workspaceId, ...rollups }, 'metric rollups brought up to date');
     },
-    // Every minute: fail runs whose worker died, start syncs that are due.
+    // Every minute: fail runs whose worker died, start syncs that are due, let due dates that passed make invoices overdue.
     [TICK_TASK]: async () => {
       const reaped = await reapStaleRuns(context.sql, context.config.HUB_RUN_STALE_SECONDS);
       if (reaped.length > 0) context.log.warn({ sync_run_ids: reaped }, 'reaped sync runs whose worker stopped');
       await requestScheduledSyncs(context);
+      await context.sql.begin(async (tx) => {
+        for (const workspaceId of await markPassedDueDates(tx as never)) await enqueueDerive(tx as never, workspaceId);
+      });
       const requeued = await recoverDeliveries(context);
       if (requeued > 0) context.log.warn({ deliveries: requeued }, 'requeued webhook deliveries lost with their worker');
     },

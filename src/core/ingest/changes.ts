@@ -8,12 +8,16 @@ import type { FactKind } from '../../db/schema/canonical.js';
 
 export const DERIVE_TASK = 'derive';
 
-/** Kinds whose changes something derives from (people and organizations → golden records). */
-const DERIVED_FROM = new Set<FactKind>(['person', 'organization']);
+/** Kinds reconciliation reads (people and organizations → golden records): their changed ids are logged. */
+const RECONCILED = new Set<FactKind>(['person', 'organization']);
 
+/**
+ * Called by every writer of facts, in its transaction. Rollups need no ids: triggers on the
+ * fact tables mark the periods a change touches (migration 0002); the job drains both.
+ */
 export async function factsChanged(sql: Sql, workspaceId: string, kind: FactKind, sourceRecordIds: number[]): Promise<void> {
-  if (sourceRecordIds.length === 0 || !DERIVED_FROM.has(kind)) return;
-  await sql`insert into hub.fact_changes (workspace_id, kind, source_record_ids) values (${workspaceId}, ${kind}, ${sourceRecordIds}::bigint[])`;
+  if (sourceRecordIds.length === 0) return;
+  if (RECONCILED.has(kind)) await sql`insert into hub.fact_changes (workspace_id, kind, source_record_ids) values (${workspaceId}, ${kind}, ${sourceRecordIds}::bigint[])`;
   await enqueueDerive(sql, workspaceId);
 }
 

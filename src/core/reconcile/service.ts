@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
+import { enqueueDerive } from '../ingest/changes.js';
 import type { Sql } from '../../db/index.js';
 import type { HubContext } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
@@ -160,6 +161,7 @@ export async function mergeGolden(context: HubContext, workspaceId: string, kind
     for (let i = 0; i < groups.length; i++) for (let j = i + 1; j < groups.length; j++) for (const a of groups[i]) for (const b of groups[j]) pairs.push([a, b, 'must']);
     await writeOverrides(tx, workspaceId, kind, 'merge', pairs, createdBy);
     await reconcileIncremental(tx, workspaceId, kind, groups.flat());
+    await enqueueDerive(tx, workspaceId); // rollups: who the customers are changed
     const anchor = Math.min(...groups.flat());
     return goldenId(workspaceId, kind, anchor);
   });
@@ -186,6 +188,7 @@ export async function splitGolden(context: HubContext, workspaceId: string, kind
     }
     await writeOverrides(tx, workspaceId, kind, 'split', pairs, createdBy);
     await reconcileIncremental(tx, workspaceId, kind, members);
+    await enqueueDerive(tx, workspaceId);
     return [goldenId(workspaceId, kind, Math.min(...rest)), goldenId(workspaceId, kind, Math.min(...part))];
   });
   return Promise.all((parts as string[]).map((part) => getGolden(context, workspaceId, kind, part)));
@@ -202,6 +205,7 @@ export async function neverMergeGolden(context: HubContext, workspaceId: string,
     for (const x of a) for (const y of b) pairs.push([x, y, 'cannot']);
     await writeOverrides(tx, workspaceId, kind, 'never_merge', pairs, createdBy);
     await reconcileIncremental(tx, workspaceId, kind, [...a, ...b]);
+    await enqueueDerive(tx, workspaceId);
   });
 }
 

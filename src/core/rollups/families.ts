@@ -1,0 +1,312 @@
+import type { Sql } from '../../db/index.js';
+import { METRICS, type Dimension, type Family } from './definitions.js';
+
+// The SQL of each metric family. A family reads one fact table by one time column and
+// writes every metric that comes from that scan into the temp table rollup_fresh, for the
+// periods whose local time spans are in rollup_ranges (lo, hi) — one grain at a time.
+//
+// Why SQL: the facts are in PostgreSQL and a rollup is a GROUP BY; GROUPING SETS give every
+// dimension from one scan, percentile_cont gives exact percentiles, and only aggregates
+// cross the wire. The same statement serves a full rebuild (one unbounded range) and an
+// incremental run (the touched periods' ranges, found through the (workspace_id, time)
+// indexes), so the two cannot disagree: a period is always computed whole, from the facts.
+//
+// Parameters of every statement: $1 workspace id, $2 time zone, $3 grain (day|week|month).
+
+export interface FamilyContext {
+  businessHours: { days: number[]; start: string; end: string } | null;
+}
+
+const DIMENSION_COLUMN: Record<Exclude<Dimension, 'workspace'>, string> = { owner: 'owner', customer: 'customer_id', connection: 'connection_id' };
+
+/** The golden customer (and its owner) of a fact `f` with customer_ref: the person record of the same connection with that external id. */
+const CUSTOMER_OF = `
+  left join lateral (
+    select cl.customer_id from canonical.source_people sp join canonical.customer_links cl on cl.source_record_id = sp.source_record_id
+    where sp.workspace_id = f.workspace_id and sp.connection_id = f.connection_id and sp.external_id = f.customer_ref and sp.deleted_at is null
+    order by sp.source_record_id limit 1) pc on true
+  left join canonical.customers cu on cu.id = pc.customer_id`;
+
+const period = (column: string) => `date_trunc($3, f.${column} at time zone $2)::date`;
+const inRanges = (table: string, column: string) => `rollup_ranges r join canonical.${table} f on f.workspace_id = $1 and f.${column} >= r.lo and f.${column} < r.hi and f.deleted_at is null`;
+
+interface Output {
+  metric: string;
+  value: string;
+  count: string;
+  inputs: string;
+  /** Rows with a currency (money) or without ('' currency). */
+  currency: boolean;
+  /** Extra condition on the aggregate row, e.g. a denominator above zero. */
+  where?: string;
+}
+
+interface Spec {
+  /** SELECT of one row per fact: period, [currency], the dimension columns, measures. */
+  rows: string;
+  dims: Dimension[];
+  /** Currency split: every output per currency, none, or both kinds. */
+  currency: 'per_currency' | 'none' | 'both';
+  aggregates: string;
+  outputs: Output[];
+}
+
+function statement(spec: Spec): string {
+  const dims = spec.dims.filter((dim): dim is Exclude<Dimension, 'workspace'> => dim !== 'workspace');
+  const bases = spec.currency === 'per_currency' ? [['period', 'currency']] : spec.currency === 'none' ? [['period']] : [['period', 'currency'], ['period']];
+  const sets = bases.flatMap((base) => [base, ...dims.map((dim) => [...base, DIMENSION_COLUMN[dim]])]);
+  const dimension = dims.length === 0 ? `'workspace'` : `case ${dims.map((dim) => `when grouping(${DIMENSION_COLUMN[dim]}) = 0 then '${dim}'`).join(' ')} else 'workspace' end`;
+  const dimensionValue = dims.length === 0 ? `''` : `case ${dims.map((dim) => `when grouping(${DIMENSION_COLUMN[dim]}) = 0 then coalesce(${DIMENSION_COLUMN[dim]}::text, '')`).join(' ')} else '' end`;
+  const currencyFlag = spec.currency === 'both' ? 'grouping(currency)' : spec.currency === 'per_currency' ? '0' : '1';
+  const outputs = spec.outputs.map((output) => {
+    const allowed = METRICS.find((metric) => metric.name === output.metric)!.dimensions;
+    const conditions = [`a.currency_grouped = ${output.currency ? 0 : 1}`, `a.dimension in (${allowed.map((dim) => `'${dim}'`).join(', ')})`];
+    if (output.where) conditions.push(output.where);
+    return `select '${output.metric}', a.period, a.dimension, a.dimension_value, ${output.currency ? 'a.currency' : `''`}, (${output.value})::float8, (${output.count})::bigint, ${output.inputs}
+      from agg a where ${conditions.join(' and ')}`;
+  });
+  return `
+    with x as (${spec.rows}),
+    agg as (
+      select period, ${spec.currency === 'none' ? `''::text` : 'currency'} as currency, ${currencyFlag} as currency_grouped,
+        ${dimension} as dimension, ${dimensionValue} as dimension_value, ${spec.aggregates}
+      from x
+      group by grouping sets (${sets.map((set) => `(${set.join(', ')})`).join(', ')})
+      -- A fact whose customer is unknown has no customer row (it still counts for the workspace).
+      having not (${dims.includes('customer') ? 'grouping(customer_id) = 0 and customer_id is null' : 'false'})
+    )
+    insert into rollup_fresh (metric, period_start, dimension, dimension_value, currency, value, count, inputs)
+    ${outputs.join('\nunion all\n')}`;
+}
+
+const stats = (column: string) =>
+  `percentile_cont(0.5) within group (order by ${column}) as p50, percentile_cont(0.9) within group (order by ${column}) as p90, avg(${column})::float8 as mean, sum(${column})::float8 as total, count(${column}) as measured`;
+const statsInputs = `jsonb_build_object('p50', a.p50, 'p90', a.p90, 'mean', a.mean, 'sum', a.total, 'count', a.measured)`;
+const ratioInputs = (numerator: string, denominator: string) => `jsonb_build_object('numerator', ${numerator}, 'denominator', ${denominator})`;
+
+const SPECS: Record<Exclude<Family, 'customers' | 'derived' | 'messages'>, Spec> = {
+  payments: {
+    rows: `select ${period('paid_at')} as period, coalesce(f.currency, '') as currency, cu.owner, pc.customer_id, f.connection_id,
+        coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) as net, coalesce(f.refunded_amount, 0) as refunded
+      from ${inRanges('payments', 'paid_at')} ${CUSTOMER_OF}`,
+    dims: ['workspace', 'owner', 'customer', 'connection'],
+    currency: 'per_currency',
+    aggregates: 'sum(net)::float8 as net, sum(refunded)::float8 as refunded, count(*) as n',
+    outputs: [{ metric: 'revenue', value: 'a.net', count: 'a.n', inputs: `jsonb_build_object('sum', a.net, 'refunded', a.refunded)`, currency: true }],
+  },
+  invoices: {
+    rows: `select ${period('paid_at')} as period, coalesce(f.currency, '') as currency, cu.owner, pc.customer_id, f.connection_id,
+        coalesce(f.amount_paid, 0) as paid, extract(epoch from f.paid_at - f.issued_at) / 86400 as days
+      from ${inRanges('invoices', 'paid_at')} ${CUSTOMER_OF}
+      where f.status is distinct from 'void'`,
+    dims: ['workspace', 'owner', 'customer', 'connection'],
+    currency: 'both',
+    aggregates: `count(*) as n, sum(paid)::float8 as paid, count(customer_id) as with_customer, count(distinct customer_id) as customers, ${stats('days')}`,
+    outputs: [
+      { metric: 'paid_invoices', value: 'a.n', count: 'a.n', inputs: `jsonb_build_object('sum', a.paid)`, currency: true },
+      { metric: 'purchase_frequency', value: 'a.with_customer::float8 / a.customers', count: 'a.with_customer', inputs: ratioInputs('a.with_customer', 'a.customers'), currency: false, where: 'a.customers > 0' },
+      { metric: 'days_to_pay', value: 'a.p50', count: 'a.measured', inputs: statsInputs, currency: false, where: 'a.measured > 0' },
+    ],
+  },
+  invoices_due: {
+    rows: `select ${period('due_at')} as period, coalesce(f.currency, '') as currency, cu.owner, pc.customer_id, f.connection_id,
+        greatest(coalesce(f.amount_due, 0) - coalesce(f.amount_paid, 0), 0) as outstanding
+      from ${inRanges('invoices', 'due_at')} ${CUSTOMER_OF}
+      where f.due_at < now() and f.paid_at is null and coalesce(f.status, 'open') not in ('paid', 'void', 'draft')`,
+    dims: ['workspace', 'owner', 'customer', 'connection'],
+    currency: 'per_currency',
+    aggregates: 'count(*) as n, sum(outstanding)::float8 as outstanding',
+    outputs: [{ metric: 'overdue_invoices', value: 'a.n', count: 'a.n', inputs: `jsonb_build_object('amount', a.outstanding)`, currency: true }],
+  },
+  deals_closed: {
+    rows: `select ${period('closed_at')} as period, coalesce(f.currency, '') as currency, f.owner, pc.customer_id, f.connection_id,
+        f.status in ('won', 'completed') as done, case when f.status in ('won', 'completed') then f.amount end as amount,
+        case when f.status in ('won', 'completed') then extract(epoch from f.closed_at - f.created_at) / 3600 end as hours
+      from ${inRanges('deals', 'closed_at')} ${CUSTOMER_OF}
+      where f.status in ('won', 'completed', 'lost')`,
+    dims: ['workspace', 'owner', 'customer', 'connection'],
+    currency: 'both',
+    aggregates: `count(*) as closed, count(*) filter (where done) as done, count(amount) as priced, sum(amount)::float8 as amount_sum, ${stats('hours')}`,
+    outputs: [
+      { metric: 'closed_jobs', value: 'a.closed', count: 'a.closed', inputs: `'{}'::jsonb`, currency: false },
+      { metric: 'completed_jobs', value: 'a.done', count: 'a.done', inputs: `'{}'::jsonb`, currency: false },
+      { metric: 'completion_rate', value: 'a.done::float8 / a.closed', count: 'a.closed', inputs: ratioInputs('a.done', 'a.closed'), currency: false },
+      { metric: 'job_turnaround_time', value: 'a.p50', count: 'a.measured', inputs: statsInputs, currency: false, where: 'a.measured > 0' },
+      { metric: 'average_deal_amount', value: 'a.amount_sum / a.priced', count: 'a.priced', inputs: `jsonb_build_object('sum', a.amount_sum, 'count', a.priced)`, currency: true, where: `a.priced > 0 and a.currency <> ''` },
+    ],
+  },
+  deals_open: {
+    rows: `select ${period('created_at')} as period, pc.customer_id, f.connection_id
+      from ${inRanges('deals', 'created_at')} ${CUSTOMER_OF}
+      where coalesce(f.status, 'open') = 'open' and coalesce(f.owner, '') = ''`,
+    dims: ['workspace', 'customer', 'connection'],
+    currency: 'none',
+    aggregates: 'count(*) as n',
+    outputs: [{ metric: 'ownerless_open_deals', value: 'a.n', count: 'a.n', inputs: `'{}'::jsonb`, currency: false }],
+  },
+  tasks: {
+    rows: `select ${period('due_at')} as period, f.owner, pc.customer_id, f.connection_id,
+        f.completed_at is not null and f.completed_at <= f.due_at as on_time,
+        f.status = 'open' and coalesce(f.owner, '') = '' as ownerless_open
+      from ${inRanges('tasks', 'due_at')} ${CUSTOMER_OF}
+      where f.status is distinct from 'canceled'`,
+    dims: ['workspace', 'owner', 'customer', 'connection'],
+    currency: 'none',
+    aggregates: 'count(*) as due, count(*) filter (where on_time) as on_time, count(*) filter (where ownerless_open) as ownerless',
+    outputs: [
+      { metric: 'tasks_due', value: 'a.due', count: 'a.due', inputs: `'{}'::jsonb`, currency: false },
+      { metric: 'tasks_completed_on_time', value: 'a.on_time', count: 'a.on_time', inputs: `'{}'::jsonb`, currency: false },
+      { metric: 'task_completion_rate', value: 'a.on_time::float8 / a.due', count: 'a.due', inputs: ratioInputs('a.on_time', 'a.due'), currency: false },
+      { metric: 'ownerless_open_tasks', value: 'a.ownerless', count: 'a.ownerless', inputs: `'{}'::jsonb`, currency: false, where: 'a.ownerless > 0' },
+    ],
+  },
+  satisfaction: {
+    rows: `select ${period('answered_at')} as period, cu.owner, pc.customer_id, f.connection_id,
+        f.score as score, f.score / coalesce(nullif(f.scale, 0), 5) as share
+      from ${inRanges('satisfaction_responses', 'answered_at')} ${CUSTOMER_OF}
+      where f.score is not null`,
+    dims: ['workspace', 'owner', 'customer', 'connection'],
+    currency: 'none',
+    aggregates: 'count(*) as n, avg(share)::float8 as share, avg(score)::float8 as score',
+    outputs: [{ metric: 'csat', value: 'a.share', count: 'a.n', inputs: `jsonb_build_object('mean_score', a.score)`, currency: false }],
+  },
+  costs: {
+    rows: `select ${period('incurred_at')} as period, coalesce(f.currency, '') as currency, f.connection_id, coalesce(f.amount, 0) as amount
+      from ${inRanges('costs', 'incurred_at')}`,
+    dims: ['workspace', 'connection'],
+    currency: 'per_currency',
+    aggregates: 'count(*) as n, sum(amount)::float8 as amount',
+    outputs: [{ metric: 'costs', value: 'a.amount', count: 'a.n', inputs: `jsonb_build_object('sum', a.amount)`, currency: true }],
+  },
+};
+
+/**
+ * First response per thread: the thread's first inbound message (in the ranges) and the
+ * first outbound message after it. Threads are found through inbound messages in the
+ * ranges, then read whole through the (workspace, connection, thread) index.
+ */
+function messagesStatement(context: FamilyContext): string {
+  const elapsed = context.businessHours
+    ? `hub.business_seconds(t.first_in, t.first_out, $2, '{${context.businessHours.days.join(',')}}'::int[], '${context.businessHours.start}'::time, '${context.businessHours.end}'::time)`
+    : 'extract(epoch from t.first_out - t.first_in)';
+  return statement({
+    rows: `
+      with threads as (
+        select distinct f.connection_id, f.thread_ref from ${inRanges('messages', 'sent_at')}
+        where f.direction = 'inbound' and f.thread_ref is not null
+      ),
+      t as (
+        select th.connection_id, first_in.at as first_in,
+          (select min(o.sent_at) from canonical.messages o
+            where o.workspace_id = $1 and o.connection_id = th.connection_id and o.thread_ref = th.thread_ref
+              and o.direction = 'outbound' and o.deleted_at is null and o.sent_at > first_in.at) as first_out
+        from threads th
+        cross join lateral (
+          select min(i.sent_at) as at from canonical.messages i
+          where i.workspace_id = $1 and i.connection_id = th.connection_id and i.thread_ref = th.thread_ref and i.direction = 'inbound' and i.deleted_at is null) first_in
+      )
+      select date_trunc($3, t.first_in at time zone $2)::date as period, t.connection_id,
+        case when t.first_out is not null then ${elapsed} end as seconds, t.first_out is null as unanswered
+      from t join rollup_ranges r on t.first_in >= r.lo and t.first_in < r.hi`,
+    dims: ['workspace', 'connection'],
+    currency: 'none',
+    aggregates: `count(*) filter (where unanswered) as unanswered, ${stats('seconds')}`,
+    outputs: [
+      { metric: 'first_response_time', value: 'a.p50', count: 'a.measured', inputs: statsInputs, currency: false, where: 'a.measured > 0' },
+      { metric: 'unanswered_threads', value: 'a.unanswered', count: 'a.unanswered', inputs: `'{}'::jsonb`, currency: false },
+    ],
+  });
+}
+
+/**
+ * Customer lifecycle over payments (net of refunds above zero) of resolved golden customers.
+ * For each period in rollup_ranges: active = paid in it; new = first payment ever in it;
+ * returning = active − new; retention = share of the previous period's active who are
+ * active again. Reads the ranges and the period before each.
+ */
+const CUSTOMERS_STATEMENT = `
+  with bounds as (
+    select r.period, r.lo, r.hi, ((r.period - ('1 ' || $3)::interval)::timestamp at time zone $2) as prev_lo from rollup_ranges r
+  ),
+  pays as (
+    select distinct b.period, f.paid_at >= b.lo as this_period, pc.customer_id, cu.owner
+    from bounds b join canonical.payments f on f.workspace_id = $1 and f.paid_at >= b.prev_lo and f.paid_at < b.hi and f.deleted_at is null
+      and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
+    ${CUSTOMER_OF}
+    where pc.customer_id is not null
+  ),
+  firsts as (
+    select c.customer_id, min(f.paid_at) as first_at
+    from (select distinct customer_id from pays where this_period) c
+    join canonical.customer_links l on l.customer_id = c.customer_id
+    join canonical.source_people sp on sp.source_record_id = l.source_record_id and sp.deleted_at is null
+    join canonical.payments f on f.workspace_id = $1 and f.connection_id = sp.connection_id and f.customer_ref = sp.external_id
+      and f.deleted_at is null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
+    group by c.customer_id
+  ),
+  marked as (
+    select coalesce(t.period, p.period) as period, coalesce(t.owner, p.owner) as owner,
+      t.customer_id is not null as active, p.customer_id is not null as was_active,
+      t.customer_id is not null and fi.first_at >= b.lo as is_new
+    from (select * from pays where this_period) t
+    full join (select * from pays where not this_period) p on p.period = t.period and p.customer_id = t.customer_id
+    join bounds b on b.period = coalesce(t.period, p.period)
+    left join firsts fi on fi.customer_id = t.customer_id
+  ),
+  agg as (
+    select period, case when grouping(owner) = 0 then 'owner' else 'workspace' end as dimension,
+      case when grouping(owner) = 0 then coalesce(owner, '') else '' end as dimension_value,
+      count(*) filter (where active) as active, count(*) filter (where is_new) as new_customers,
+      count(*) filter (where was_active) as previous, count(*) filter (where active and was_active) as retained
+    from marked group by grouping sets ((period), (period, owner))
+  )
+  insert into rollup_fresh (metric, period_start, dimension, dimension_value, currency, value, count, inputs)
+  select 'active_customers', a.period, a.dimension, a.dimension_value, '', a.active, a.active, '{}'::jsonb from agg a where a.active > 0
+  union all
+  select 'new_customers', a.period, a.dimension, a.dimension_value, '', a.new_customers, a.new_customers, '{}'::jsonb from agg a where a.active > 0
+  union all
+  select 'returning_customers', a.period, a.dimension, a.dimension_value, '', a.active - a.new_customers, a.active - a.new_customers, '{}'::jsonb from agg a where a.active > 0
+  union all
+  select 'retention_rate', a.period, a.dimension, a.dimension_value, '', a.retained::float8 / a.previous, a.previous,
+    jsonb_build_object('numerator', a.retained, 'denominator', a.previous) from agg a where a.previous > 0`;
+
+/**
+ * Ratios across families, from the base rollups just written: average_check = revenue ÷
+ * paid_invoices, cost_per_job = costs ÷ completed_jobs, same period, dimension and currency.
+ */
+const DERIVED_STATEMENT = `
+  insert into rollup_fresh (metric, period_start, dimension, dimension_value, currency, value, count, inputs)
+  select 'average_check', i.period_start, i.dimension, i.dimension_value, i.currency, coalesce(rv.value, 0) / i.value, i.count,
+    jsonb_build_object('numerator', coalesce(rv.value, 0), 'denominator', i.value)
+  from rollup_ranges r
+  join canonical.metric_rollups i on $2::text is not null and i.workspace_id = $1 and i.grain = $3 and i.metric = 'paid_invoices' and i.period_start = r.period and i.value > 0
+  left join canonical.metric_rollups rv on rv.workspace_id = $1 and rv.grain = $3 and rv.metric = 'revenue' and rv.period_start = i.period_start
+    and rv.dimension = i.dimension and rv.dimension_value = i.dimension_value and rv.currency = i.currency
+  union all
+  select 'cost_per_job', c.period_start, c.dimension, c.dimension_value, c.currency, c.value / j.value, j.count,
+    jsonb_build_object('numerator', c.value, 'denominator', j.value)
+  from rollup_ranges r
+  join canonical.metric_rollups c on $2::text is not null and c.workspace_id = $1 and c.grain = $3 and c.metric = 'costs' and c.period_start = r.period
+  join canonical.metric_rollups j on j.workspace_id = $1 and j.grain = $3 and j.metric = 'completed_jobs' and j.period_start = c.period_start
+    and j.dimension = c.dimension and j.dimension_value = c.dimension_value and j.currency = '' and j.value > 0`;
+
+/** Runs one family for one grain over the ranges in rollup_ranges, into rollup_fresh. */
+export async function computeFamily(tx: Sql, family: Family, workspaceId: string, timeZone: string, grain: string, context: FamilyContext): Promise<void> {
+  const text = family === 'messages' ? messagesStatement(context) : family === 'customers' ? CUSTOMERS_STATEMENT : family === 'derived' ? DERIVED_STATEMENT : statement(SPECS[family]);
+  await tx.unsafe(text, [workspaceId, timeZone, grain]);
+}
+
+/** Which table and time columns feed each family (the periods a dirty time of that table touches). */
+export const FAMILY_SOURCES: Record<Family, { dirty: string[] }> = {
+  payments: { dirty: ['payments'] },
+  invoices: { dirty: ['invoices'] },
+  invoices_due: { dirty: ['invoices'] },
+  deals_closed: { dirty: ['deals'] },
+  deals_open: { dirty: ['deals'] },
+  tasks: { dirty: ['tasks'] },
+  messages: { dirty: ['messages'] },
+  satisfaction: { dirty: ['satisfaction'] },
+  costs: { dirty: ['costs'] },
+  customers: { dirty: ['payments'] },
+  derived: { dirty: ['payments', 'invoices', 'costs', 'deals'] },
+};

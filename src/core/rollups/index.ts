@@ -1,0 +1,265 @@
+import { z } from 'zod';
+import type { Sql } from '../../db/index.js';
+import { METRIC_GRAINS } from '../../db/schema/rollups.js';
+import { emitEvents } from '../events/batch.js';
+import { metricsOf, type Family } from './definitions.js';
+import { computeFamily, FAMILY_SOURCES } from './families.js';
+
+// Rollups follow the facts. Triggers on the fact tables (migration 0002) mark the times a
+// change touches in hub.rollup_dirty, in the change's own transaction, and queue nothing
+// themselves: the `derive` job (queued by the writer, one queue per workspace) drains the
+// marks here, recomputes exactly the periods they fall in — each period whole, from the
+// facts, by the same SQL a full rebuild runs — and writes only the rows that changed, with
+// a metrics.updated event listing them. A crash rolls the marks back with the work.
+
+export const timeZoneSchema = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Moscow')
+  .describe('Periods (days, ISO weeks, months) are local to this time zone.');
+export const businessHoursSchema = z.object({
+  days: z.array(z.number().int().min(1).max(7)).min(1).describe('ISO days of the week, 1 = Monday.'),
+  start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
+  end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM'),
+}).refine((hours) => hours.start < hours.end, 'start must be before end').nullable()
+  .describe('When set, first_response_time counts only time inside these hours; null for calendar time.');
+
+export const metricSettingsSchema = z.object({
+  time_zone: timeZoneSchema.default('UTC'),
+  business_hours: businessHoursSchema.default(null),
+});
+export type MetricSettings = z.infer<typeof metricSettingsSchema>;
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function loadMetricSettings(sql: Sql, workspaceId: string): Promise<MetricSettings> {
+  const [row] = await sql<{ settings: Record<string, unknown> }[]>`select settings from hub.workspaces where id = ${workspaceId}`;
+  return metricSettingsSchema.parse({ time_zone: row?.settings?.time_zone, business_hours: row?.settings?.business_hours });
+}
+
+/** Families in the order they run: derived ratios read the base rollups written before them. */
+const FAMILIES: Family[] = ['payments', 'invoices', 'invoices_due', 'deals_closed', 'deals_open', 'tasks', 'messages', 'satisfaction', 'costs', 'customers', 'derived'];
+
+/** Time columns of each fact table, as the dirty marks and a full rebuild read them. */
+const FAMILY_TIME: Record<Exclude<Family, 'customers' | 'derived'>, { table: string; column: string }> = {
+  payments: { table: 'payments', column: 'paid_at' },
+  invoices: { table: 'invoices', column: 'paid_at' },
+  invoices_due: { table: 'invoices', column: 'due_at' },
+  deals_closed: { table: 'deals', column: 'closed_at' },
+  deals_open: { table: 'deals', column: 'created_at' },
+  tasks: { table: 'tasks', column: 'due_at' },
+  messages: { table: 'messages', column: 'sent_at' },
+  satisfaction: { table: 'satisfaction_responses', column: 'answered_at' },
+  costs: { table: 'costs', column: 'incurred_at' },
+};
+
+/** Fact tables that name a customer: a change of golden customer (merge, split) touches their times. */
+const CUSTOMER_FACTS: { table: string; family: string; columns: string[] }[] = [
+  { table: 'payments', family: 'payments', columns: ['paid_at'] },
+  { table: 'invoices', family: 'invoices', columns: ['issued_at', 'due_at', 'paid_at'] },
+  { table: 'deals', family: 'deals', columns: ['created_at', 'closed_at'] },
+  { table: 'tasks', family: 'tasks', columns: ['due_at'] },
+  { table: 'satisfaction_responses', family: 'satisfaction', columns: ['answered_at'] },
+];
+
+export interface RollupStats {
+  full: boolean;
+  periods: number;
+  rows_changed: number;
+  rows_removed: number;
+  events: number;
+  ms: number;
+}
+
+/** Rows per metrics.updated event: receivers get bounded payloads. */
+const EVENT_ROWS = 500;
+
+/**
+ * Brings the workspace's rollups up to date with its dirty marks (or all of them, `full`).
+ * One transaction; concurrent drains of one workspace wait for each other.
+ */
+export async function refreshRollups(sql: Sql, workspaceId: string, options: { full?: boolean } = {}): Promise<RollupStats> {
+  const started = performance.now();
+  return sql.begin(async (transaction) => {
+    const tx = transaction as unknown as Sql;
+    await tx`select pg_advisory_xact_lock(hashtext(${`rollups:${workspaceId}`}))`;
+    const settings = await loadMetricSettings(tx, workspaceId);
+    const tz = settings.time_zone;
+    await tx`create temp table rollup_marks (family text, at timestamptz, ref text) on commit drop`;
+    await tx`
+      with taken as (delete from hub.rollup_dirty where workspace_id = ${workspaceId} returning family, at, ref)
+      insert into rollup_marks select family, at, ref from taken`;
+    const [{ everything, marks }] = await tx<{ everything: boolean; marks: number }[]>`
+      select coalesce(bool_or(family = 'all'), false) as everything, count(*)::int as marks from rollup_marks`;
+    const full = options.full === true || everything;
+    if (!full && marks === 0) return { full, periods: 0, rows_changed: 0, rows_removed: 0, events: 0, ms: Math.round(performance.now() - started) };
+    if (!full) await expandMarks(tx, workspaceId);
+
+    await tx`create temp table rollup_ranges (period date primary key, lo timestamptz not null, hi timestamptz not null) on commit drop`;
+    await tx`create temp table rollup_fresh (metric text, period_start date, dimension text, dimension_value text, currency text, value float8, count bigint, inputs jsonb) on commit drop`;
+    const stats: RollupStats = { full, periods: 0, rows_changed: 0, rows_removed: 0, events: 0, ms: 0 };
+    const events: { workspaceId: string; type: string; subject: string; data: unknown }[] = [];
+    for (const grain of METRIC_GRAINS) {
+      for (const family of FAMILIES) {
+        await tx`truncate rollup_ranges`;
+        await tx.unsafe(`insert into rollup_ranges (period, lo, hi)
+          select p, (p::timestamp at time zone $2), ((p + ('1 ' || $3)::interval)::timestamp at time zone $2)
+          from (${periodsQuery(family, full)}) periods(p) where p is not null and $1::uuid is not null on conflict do nothing`, [workspaceId, tz, grain]);
+        const [{ periods }] = await tx<{ periods: number }[]>`select count(*)::int as periods from rollup_ranges`;
+        if (periods === 0 && !full) continue;
+        stats.periods += periods;
+        await tx`truncate rollup_fresh`;
+        if (periods > 0) await computeFamily(tx, family, workspaceId, tz, grain, { businessHours: settings.business_hours });
+        const changes = await writeFamily(tx, workspaceId, grain, metricsOf(family), full);
+        const upserted = changes.filter((row) => row.change === 'upserted');
+        const removed = changes.filter((row) => row.change === 'removed');
+        stats.rows_changed += upserted.length;
+        stats.rows_removed += removed.length;
+        for (let index = 0; index < changes.length; index += EVENT_ROWS) {
+          const chunk = changes.slice(index, index + EVENT_ROWS);
+          events.push({
+            workspaceId,
+            type: 'metrics.updated',
+            subject: `metrics:${grain}`,
+            data: {
+              grain,
+              time_zone: tz,
+              rows: chunk.filter((row) => row.change === 'upserted').map(({ change, ...row }) => row),
+              removed: chunk.filter((row) => row.change === 'removed').map(({ change, value, count, inputs, ...key }) => key),
+            },
+          });
+        }
+      }
+    }
+    await emitEvents(tx, events);
+    stats.events = events.length;
+    stats.ms = Math.round(performance.now() - started);
+    return stats;
+  });
+}
+
+/**
+ * Marks that name a thing rather than a time become times: a thread → its messages' times;
+ * a person record whose golden customer changed → the times of every fact it is the customer of.
+ */
+async function expandMarks(tx: Sql, workspaceId: string): Promise<void> {
+  await tx`
+    insert into rollup_marks (family, at)
+    select 'messages', m.sent_at
+    from (select distinct ref from rollup_marks where family = 'messages' and ref is not null) d
+    join canonical.messages m on m.workspace_id = ${workspaceId} and m.connection_id = split_part(d.ref, '|', 1)::uuid
+      and m.thread_ref = substr(d.ref, length(split_part(d.ref, '|', 1)) + 2)
+    where m.sent_at is not null`;
+  for (const facts of CUSTOMER_FACTS) {
+    await tx.unsafe(`
+      insert into rollup_marks (family, at)
+      select $2, t.at
+      from (select distinct ref::bigint as id from rollup_marks where family = 'links') d
+      join canonical.source_people sp on sp.source_record_id = d.id
+      join canonical.${facts.table} f on f.workspace_id = $1 and f.connection_id = sp.connection_id and f.customer_ref = sp.external_id
+      cross join lateral (values ${facts.columns.map((column) => `(f.${column})`).join(', ')}) t(at)
+      where t.at is not null`, [workspaceId, facts.family]);
+  }
+}
+
+/** The periods (local dates) a family must recompute, as a SELECT of one date column. $1 workspace, $2 zone, $3 grain. */
+function periodsQuery(family: Family, full: boolean): string {
+  const local = (column: string) => `date_trunc($3, ${column} at time zone $2)::date`;
+  const step = `('1 ' || $3)::interval`;
+  if (family === 'derived') {
+    // Wherever its inputs may have changed: the periods of revenue, paid invoices, costs and completed jobs.
+    return full
+      ? `select distinct period_start from canonical.metric_rollups where workspace_id = $1 and grain = $3 and metric in ('paid_invoices', 'costs')`
+      : `select distinct ${local('at')} from rollup_marks where family in ('payments', 'invoices', 'costs', 'deals') and at is not null`;
+  }
+  if (family === 'customers') {
+    // New and returning depend on every earlier payment, retention on the period before:
+    // from the earliest touched period on, and the period after each period with payments.
+    const from = full
+      ? `(select min(${local('paid_at')}) from canonical.payments where workspace_id = $1 and deleted_at is null)`
+      : `(select min(${local('at')}) from rollup_marks where family = 'payments' and at is not null)`;
+    return `
+      select distinct p from (
+        select ${local('f.paid_at')} as p from canonical.payments f
+        where f.workspace_id = $1 and f.deleted_at is null and ${local('f.paid_at')} >= ${from}
+        union all
+        select (${local('f.paid_at')} + ${step})::date from canonical.payments f
+        where f.workspace_id = $1 and f.deleted_at is null and ${local('f.paid_at')} >= ${from}
+        union all
+        select ${local('at')} from rollup_marks where family = 'payments' and at is not null
+        union all
+        -- The period after a touched one, even when no payment is left in it (its retention goes).
+        select (${local('at')} + ${step})::date from rollup_marks where family = 'payments' and at is not null
+      ) touched(p)`;
+  }
+  const { table, column } = FAMILY_TIME[family];
+  if (full) return `select distinct ${local(`f.${column}`)} from canonical.${table} f where f.workspace_id = $1 and f.${column} is not null`;
+  return `select distinct ${local('at')} from rollup_marks where family = any(array[${FAMILY_SOURCES[family].dirty.map((name) => `'${name}'`).join(', ')}]) and at is not null`;
+}
+
+interface ChangedRow {
+  change: 'upserted' | 'removed';
+  metric: string;
+  period_start: string;
+  dimension: string;
+  dimension_value: string;
+  currency: string;
+  value: number | null;
+  count: number;
+  inputs: Record<string, unknown>;
+}
+
+/** Writes rollup_fresh over the family's rows of the grain in rollup_ranges (all of them when full): changed rows only. */
+async function writeFamily(tx: Sql, workspaceId: string, grain: string, metrics: string[], full: boolean): Promise<ChangedRow[]> {
+  return tx<ChangedRow[]>`
+    with removed as (
+      delete from canonical.metric_rollups m
+      where m.workspace_id = ${workspaceId} and m.grain = ${grain} and m.metric = any(${metrics}::text[])
+        and (${full} or m.period_start in (select period from rollup_ranges))
+        and not exists (
+          select 1 from rollup_fresh n
+          where n.metric = m.metric and n.period_start = m.period_start and n.dimension = m.dimension and n.dimension_value = m.dimension_value and n.currency = m.currency)
+      returning m.metric, m.period_start, m.dimension, m.dimension_value, m.currency
+    ),
+    upserted as (
+      insert into canonical.metric_rollups as m (workspace_id, metric, grain, period_start, dimension, dimension_value, currency, value, count, inputs)
+      select ${workspaceId}, metric, ${grain}, period_start, dimension, dimension_value, currency, value, count, inputs from rollup_fresh
+      on conflict (workspace_id, metric, grain, dimension, period_start, dimension_value, currency) do update
+        set value = excluded.value, count = excluded.count, inputs = excluded.inputs, updated_at = now()
+        where (m.value, m.count, m.inputs) is distinct from (excluded.value, excluded.count, excluded.inputs)
+      returning m.metric, m.period_start, m.dimension, m.dimension_value, m.currency, m.value, m.count, m.inputs
+    )
+    select 'removed' as change, metric, period_start::text, dimension, dimension_value, currency, null::float8 as value, 0 as count, null::jsonb as inputs from removed
+    union all
+    select 'upserted', metric, period_start::text, dimension, dimension_value, currency, value, count::int, inputs from upserted`;
+}
+
+/** Marks every rollup of the workspace stale (a time-zone or business-hours change): the next drain rebuilds them. */
+export async function markAllStale(sql: Sql, workspaceId: string): Promise<void> {
+  await sql`insert into hub.rollup_dirty (workspace_id, family) values (${workspaceId}, 'all')`;
+}
+
+/**
+ * Time passes: an invoice due a minute ago is overdue now, with no fact changing. Marks the
+ * due times passed since the last look (hub.rollup_clock), for every workspace; the caller
+ * queues the drains.
+ */
+export async function markPassedDueDates(sql: Sql): Promise<string[]> {
+  const rows = await sql<{ workspace_id: string }[]>`
+    with clock as (
+      insert into hub.rollup_clock (id, checked_until) values (1, now()) on conflict (id) do update set checked_until = now()
+      returning (select checked_until from hub.rollup_clock where id = 1) as since, checked_until as until
+    ),
+    marked as (
+      insert into hub.rollup_dirty (workspace_id, family, at)
+      select distinct f.workspace_id, 'invoices', f.due_at from canonical.invoices f, clock
+      where f.due_at <= clock.until and (clock.since is null or f.due_at > clock.since) and f.paid_at is null and f.deleted_at is null
+      returning workspace_id
+    )
+    select distinct workspace_id from marked`;
+  return rows.map((row) => row.workspace_id);
+}
