@@ -9,6 +9,7 @@ import { getSyncRun, requestSync, runSync, type StreamStats, type SyncRunRow } f
 import { startWorker } from './jobs/index.js';
 import { drainFactChanges, reconcileFull, RECONCILE_KINDS } from './core/reconcile/index.js';
 import { refreshRollups } from './core/rollups/index.js';
+import { biRoleUrl, createBiRole, dropBiRole, listBiRoles } from './core/bi.js';
 import { evalMatching, formatEvalReport } from './core/reconcile/eval.js';
 import fs from 'node:fs';
 
@@ -32,6 +33,10 @@ const USAGE = `hub: integration hub for service businesses
   hub rollups rebuild --workspace ID
                                     recompute every metric rollup of the workspace from the facts
                                     (writes only rows that differ; prints how many)
+  hub bi-role create --workspace ID [--name NAME]
+                                    a read-only database login for BI tools that sees the bi views
+                                    of one workspace; prints its password and URL once
+  hub bi-role list | hub bi-role drop NAME
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -59,6 +64,8 @@ async function main(argv: string[]): Promise<number> {
       return evalMatchingCommand(rest);
     case 'rollups':
       return rollupsCommand(rest);
+    case 'bi-role':
+      return biRoleCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -185,6 +192,30 @@ async function reconcileCommand(args: string[]): Promise<number> {
       for (const block of stats.oversized_blocks.slice(0, 5)) console.log(`  skipped oversized block ${block.key} (${block.records} records)`);
     }
   }, { quiet: true });
+}
+
+async function biRoleCommand(args: string[]): Promise<number> {
+  const usage = 'Usage: hub bi-role create --workspace ID [--name NAME] | hub bi-role list | hub bi-role drop NAME';
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { workspace: { type: 'string' }, name: { type: 'string' } } });
+  const [sub, name] = positionals;
+  if (sub === 'create' && values.workspace && positionals.length === 1) {
+    return withHub(async ({ context, database }) => {
+      const { role, password } = await createBiRole(context.sql, values.workspace!, values.name);
+      console.log(`Created BI role ${role} for workspace ${values.workspace}. Its password is shown only now:\n\n  ${password}\n\n  ${biRoleUrl(database.url, role, password)}\n\nIt can read the views of schema bi (docs/bi.md) for this workspace, and nothing else.`);
+    }, { quiet: true });
+  }
+  if (sub === 'list' && positionals.length === 1) {
+    return withHub(async ({ context }) => {
+      for (const role of await listBiRoles(context.sql)) console.log(`${role.role}\t${role.workspace_id}\t${role.created_at}`);
+    }, { quiet: true });
+  }
+  if (sub === 'drop' && name && positionals.length === 2) {
+    return withHub(async ({ context }) => {
+      await dropBiRole(context.sql, name);
+      console.log(`Dropped BI role ${name}.`);
+    }, { quiet: true });
+  }
+  throw new UsageError(usage);
 }
 
 async function rollupsCommand(args: string[]): Promise<number> {

@@ -125,3 +125,10 @@ export const factChanges = hub.table('fact_changes', {
   sourceRecordIds: bigint('source_record_ids', { mode: 'number' }).array().notNull(),
   createdAt: at('created_at').notNull().defaultNow(),
 }, (t) => [index('fact_changes_workspace_idx').on(t.workspaceId, t.id)]);
+
+/** Database login roles for BI tools (`hub bi-role create`): each reads the `bi` views of one workspace. */
+export const biRoles = hub.table('bi_roles', {
+  roleName: text('role_name').primaryKey(),
+  workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id),
+  createdAt: at('created_at').notNull().defaultNow(),
+});
