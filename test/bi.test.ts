@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import fs from 'node:fs';
 import postgres from 'postgres';
+import { biRoleUrl, createBiRole } from '../src/core/bi.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from './helpers/hub.js';
 
@@ -131,5 +133,32 @@ describe('the bi schema', () => {
     expect(missing.map((row) => row.what)).toEqual([]);
     const [{ views }] = await hub.sql<{ views: number }[]>`select count(*)::int as views from pg_views where schemaname = 'bi'`;
     expect(views).toBeGreaterThanOrEqual(12);
+  });
+});
+
+describe('docs/bi.md', () => {
+  const doc = fs.readFileSync(new URL('../docs/bi.md', import.meta.url), 'utf8');
+
+  it('runs every example query as a BI role', async () => {
+    const { workspaceId } = await seedWorkspace('Docs');
+    const { role, password } = await createBiRole(hub.sql, workspaceId);
+    const bi = postgres(biRoleUrl(hub.databaseUrl, role, password), { max: 1, onnotice: () => undefined });
+    clients.push(bi);
+    const queries = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((match) => match[1]);
+    expect(queries).toHaveLength(5);
+    for (const query of queries) await bi.unsafe(query);
+    // The first one (revenue by month) finds the seeded rollup.
+    expect(await bi.unsafe(queries[0])).toMatchObject([{ currency: 'EUR', revenue: 75, payments: '1' }]);
+  });
+
+  it('lists every view and column of the schema with its comment', async () => {
+    const columns = await hub.sql<{ view: string; column: string; comment: string }[]>`
+      select c.relname as view, a.attname as column, col_description(c.oid, a.attnum) as comment
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+      where n.nspname = 'bi' and c.relkind = 'v'`;
+    for (const { view, column, comment } of columns) {
+      expect(doc, `bi.${view}`).toContain(`### \`bi.${view}\``);
+      expect(doc, `bi.${view}.${column}`).toContain(`| \`${column}\` | ${comment} |`);
+    }
   });
 });
