@@ -73,6 +73,8 @@ export interface RollupStats {
   rows_removed: number;
   events: number;
   ms: number;
+  /** Per family, over the three grains. */
+  timings_ms: Record<string, number>;
 }
 
 /** Rows per metrics.updated event: receivers get bounded payloads. */
@@ -96,13 +98,12 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
     const [{ everything, marks }] = await tx<{ everything: boolean; marks: number }[]>`
       select coalesce(bool_or(family = 'all'), false) as everything, count(*)::int as marks from rollup_marks`;
     const full = options.full === true || everything;
-    if (!full && marks === 0) return { full, periods: 0, rows_changed: 0, rows_removed: 0, events: 0, ms: Math.round(performance.now() - started) };
+    if (!full && marks === 0) return { full, periods: 0, rows_changed: 0, rows_removed: 0, events: 0, ms: Math.round(performance.now() - started), timings_ms: {} };
     if (!full) await expandMarks(tx, workspaceId);
 
     await tx`create temp table rollup_ranges (period date primary key, lo timestamptz not null, hi timestamptz not null) on commit drop`;
     await tx`create temp table rollup_fresh (metric text, period_start date, dimension text, dimension_value text, currency text, value float8, count bigint, inputs jsonb) on commit drop`;
-    const stats: RollupStats = { full, periods: 0, rows_changed: 0, rows_removed: 0, events: 0, ms: 0 };
-    const events: { workspaceId: string; type: string; subject: string; data: unknown }[] = [];
+    const stats: RollupStats = { full, periods: 0, rows_changed: 0, rows_removed: 0, events: 0, ms: 0, timings_ms: {} };
     for (const grain of METRIC_GRAINS) {
       for (const family of FAMILIES) {
         await tx`truncate rollup_ranges`;
@@ -111,32 +112,42 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
           from (${periodsQuery(family, full)}) periods(p) where p is not null and $1::uuid is not null on conflict do nothing`, [workspaceId, tz, grain]);
         const [{ periods }] = await tx<{ periods: number }[]>`select count(*)::int as periods from rollup_ranges`;
         if (periods === 0 && !full) continue;
+        const familyStarted = performance.now();
         stats.periods += periods;
+        // Temp tables get no statistics from autovacuum: without them the planner guesses, badly.
+        await tx`analyze rollup_ranges`;
         await tx`truncate rollup_fresh`;
         if (periods > 0) await computeFamily(tx, family, workspaceId, tz, grain, { businessHours: settings.business_hours });
+        await tx`analyze rollup_fresh`;
         const changes = await writeFamily(tx, workspaceId, grain, metricsOf(family), full);
-        const upserted = changes.filter((row) => row.change === 'upserted');
-        const removed = changes.filter((row) => row.change === 'removed');
-        stats.rows_changed += upserted.length;
-        stats.rows_removed += removed.length;
-        for (let index = 0; index < changes.length; index += EVENT_ROWS) {
-          const chunk = changes.slice(index, index + EVENT_ROWS);
-          events.push({
-            workspaceId,
-            type: 'metrics.updated',
-            subject: `metrics:${grain}`,
-            data: {
+        // A rebuild may have written most of the table: derived metrics join it, so give the planner its size.
+        if (full && family === 'costs') await tx`analyze canonical.metric_rollups`;
+        stats.timings_ms[family] = (stats.timings_ms[family] ?? 0) + Math.round(performance.now() - familyStarted);
+        stats.rows_changed += changes.upserted;
+        stats.rows_removed += changes.removed;
+        if (changes.upserted + changes.removed === 0) continue;
+        const events = [];
+        if (changes.truncated) {
+          // Too many to list (a rebuild, a new time zone): say what changed, receivers read /v1/metrics.
+          events.push({ workspaceId, type: 'metrics.updated', subject: `metrics:${grain}`, data: {
+            grain, time_zone: tz, metrics: metricsOf(family), from: changes.from, to: changes.to,
+            rows_changed: changes.upserted, rows_removed: changes.removed, truncated: true, rows: [], removed: [],
+          } });
+        } else {
+          for (let index = 0; index < changes.rows.length; index += EVENT_ROWS) {
+            const chunk = changes.rows.slice(index, index + EVENT_ROWS);
+            events.push({ workspaceId, type: 'metrics.updated', subject: `metrics:${grain}`, data: {
               grain,
               time_zone: tz,
               rows: chunk.filter((row) => row.change === 'upserted').map(({ change, ...row }) => row),
               removed: chunk.filter((row) => row.change === 'removed').map(({ change, value, count, inputs, ...key }) => key),
-            },
-          });
+            } });
+          }
         }
+        await emitEvents(tx, events);
+        stats.events += events.length;
       }
     }
-    await emitEvents(tx, events);
-    stats.events = events.length;
     stats.ms = Math.round(performance.now() - started);
     return stats;
   });
@@ -213,9 +224,22 @@ interface ChangedRow {
   inputs: Record<string, unknown>;
 }
 
+/** Rows listed in metrics.updated events per family and grain; beyond it one summary event says what changed. */
+const LISTED_ROWS = 5_000;
+
+interface FamilyChanges {
+  upserted: number;
+  removed: number;
+  /** The changed rows, when there are at most LISTED_ROWS of them. */
+  rows: ChangedRow[];
+  truncated: boolean;
+  from: string | null;
+  to: string | null;
+}
+
 /** Writes rollup_fresh over the family's rows of the grain in rollup_ranges (all of them when full): changed rows only. */
-async function writeFamily(tx: Sql, workspaceId: string, grain: string, metrics: string[], full: boolean): Promise<ChangedRow[]> {
-  return tx<ChangedRow[]>`
+async function writeFamily(tx: Sql, workspaceId: string, grain: string, metrics: string[], full: boolean): Promise<FamilyChanges> {
+  const [result] = await tx<{ upserted: number; removed: number; from: string | null; to: string | null; rows: ChangedRow[] | null }[]>`
     with removed as (
       delete from canonical.metric_rollups m
       where m.workspace_id = ${workspaceId} and m.grain = ${grain} and m.metric = any(${metrics}::text[])
@@ -232,10 +256,23 @@ async function writeFamily(tx: Sql, workspaceId: string, grain: string, metrics:
         set value = excluded.value, count = excluded.count, inputs = excluded.inputs, updated_at = now()
         where (m.value, m.count, m.inputs) is distinct from (excluded.value, excluded.count, excluded.inputs)
       returning m.metric, m.period_start, m.dimension, m.dimension_value, m.currency, m.value, m.count, m.inputs
+    ),
+    changed as (
+      select 'removed' as change, metric, period_start, dimension, dimension_value, currency, null::float8 as value, 0::bigint as count, null::jsonb as inputs from removed
+      union all
+      select 'upserted', metric, period_start, dimension, dimension_value, currency, value, count, inputs from upserted
     )
-    select 'removed' as change, metric, period_start::text, dimension, dimension_value, currency, null::float8 as value, 0 as count, null::jsonb as inputs from removed
-    union all
-    select 'upserted', metric, period_start::text, dimension, dimension_value, currency, value, count::int, inputs from upserted`;
+    select
+      (select count(*)::int from changed where change = 'upserted') as upserted,
+      (select count(*)::int from changed where change = 'removed') as removed,
+      (select min(period_start)::text from changed) as "from",
+      (select max(period_start)::text from changed) as "to",
+      (select json_agg(json_build_object('change', change, 'metric', metric, 'period_start', period_start::text, 'dimension', dimension,
+          'dimension_value', dimension_value, 'currency', currency, 'value', value, 'count', count, 'inputs', inputs))
+        from (select * from changed limit ${LISTED_ROWS + 1}) listed) as rows`;
+  const rows = result.rows ?? [];
+  const truncated = rows.length > LISTED_ROWS;
+  return { upserted: result.upserted, removed: result.removed, rows: truncated ? [] : rows, truncated, from: result.from, to: result.to };
 }
 
 /** Marks every rollup of the workspace stale (a time-zone or business-hours change): the next drain rebuilds them. */
