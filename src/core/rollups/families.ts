@@ -222,36 +222,40 @@ function messagesStatement(context: FamilyContext): string {
  * Customer lifecycle over payments (net of refunds above zero) of resolved golden customers.
  * For each period in rollup_ranges: active = paid in it; new = first payment ever in it;
  * returning = active − new; retention = share of the previous period's active who are
- * active again. Reads the ranges and the period before each.
+ * active again. Three statements through analyzed temp tables: estimated blind, the
+ * join of the period's customers with their first payments ran as a quadratic loop.
  */
-const CUSTOMERS_STATEMENT = `
-  with bounds as (
-    select r.period, r.lo, r.hi, ((r.period - ('1 ' || $3)::interval)::timestamp at time zone $2) as prev_lo from rollup_ranges r
-  ),
-  pays as (
-    select distinct b.period, f.paid_at >= b.lo as this_period, pc.customer_id, cu.owner
+const CUSTOMERS_STATEMENTS = [
+  `drop table if exists rollup_pays`,
+  `create temp table rollup_pays on commit drop as
+    with bounds as (
+      select r.period, r.lo, r.hi, ((r.period - ('1 ' || $3)::interval)::timestamp at time zone $2) as prev_lo from rollup_ranges r
+    )
+    select distinct b.period, b.lo, f.paid_at >= b.lo as this_period, pc.customer_id, cu.owner
     from bounds b join canonical.payments f on f.workspace_id = $1 and f.paid_at >= b.prev_lo and f.paid_at < b.hi and f.deleted_at is null
       and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
     ${CUSTOMER_OF}
-    where pc.customer_id is not null
-  ),
-  firsts as (
+    where pc.customer_id is not null`,
+  `analyze rollup_pays`,
+  `drop table if exists rollup_firsts`,
+  `create temp table rollup_firsts on commit drop as
     select c.customer_id, min(f.paid_at) as first_at
-    from (select distinct customer_id from pays where this_period) c
+    from (select distinct customer_id from rollup_pays where this_period) c
     join canonical.customer_links l on l.customer_id = c.customer_id
     join canonical.source_people sp on sp.source_record_id = l.source_record_id and sp.deleted_at is null
     join canonical.payments f on f.workspace_id = $1 and f.connection_id = sp.connection_id and f.customer_ref = sp.external_id
       and f.deleted_at is null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
-    group by c.customer_id
-  ),
-  marked as (
+    where $2::text is not null and $3::text is not null
+    group by c.customer_id`,
+  `analyze rollup_firsts`,
+  `with marked as (
     select coalesce(t.period, p.period) as period, coalesce(t.owner, p.owner) as owner,
       t.customer_id is not null as active, p.customer_id is not null as was_active,
-      t.customer_id is not null and fi.first_at >= b.lo as is_new
-    from (select * from pays where this_period) t
-    full join (select * from pays where not this_period) p on p.period = t.period and p.customer_id = t.customer_id
-    join bounds b on b.period = coalesce(t.period, p.period)
-    left join firsts fi on fi.customer_id = t.customer_id
+      t.customer_id is not null and fi.first_at >= t.lo as is_new
+    from (select * from rollup_pays where this_period) t
+    full join (select * from rollup_pays where not this_period) p on p.period = t.period and p.customer_id = t.customer_id
+    left join rollup_firsts fi on fi.customer_id = t.customer_id
+    where $1::uuid is not null and $2::text is not null and $3::text is not null
   ),
   agg as (
     select period, case when grouping(owner) = 0 then 'owner' else 'workspace' end as dimension,
@@ -268,7 +272,8 @@ const CUSTOMERS_STATEMENT = `
   select 'returning_customers', a.period, a.dimension, a.dimension_value, '', a.active - a.new_customers, a.active - a.new_customers, '{}'::jsonb from agg a where a.active > 0
   union all
   select 'retention_rate', a.period, a.dimension, a.dimension_value, '', a.retained::float8 / a.previous, a.previous,
-    jsonb_build_object('numerator', a.retained, 'denominator', a.previous) from agg a where a.previous > 0`;
+    jsonb_build_object('numerator', a.retained, 'denominator', a.previous) from agg a where a.previous > 0`,
+];
 
 /**
  * Ratios across families, from the base rollups just written: average_check = revenue ÷
@@ -292,7 +297,11 @@ const DERIVED_STATEMENT = `
 
 /** Runs one family for one grain over the ranges in rollup_ranges, into rollup_fresh. */
 export async function computeFamily(tx: Sql, family: Family, workspaceId: string, timeZone: string, grain: string, context: FamilyContext): Promise<void> {
-  const text = family === 'messages' ? messagesStatement(context) : family === 'customers' ? CUSTOMERS_STATEMENT : family === 'derived' ? DERIVED_STATEMENT : statement(SPECS[family]);
+  if (family === 'customers') {
+    for (const text of CUSTOMERS_STATEMENTS) await tx.unsafe(text, text.includes('$1') ? [workspaceId, timeZone, grain] : []);
+    return;
+  }
+  const text = family === 'messages' ? messagesStatement(context) : family === 'derived' ? DERIVED_STATEMENT : statement(SPECS[family]);
   await tx.unsafe(text, [workspaceId, timeZone, grain]);
 }
 
