@@ -504,10 +504,15 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
     const live = batch.filter((id) => features.has(id));
     const batchKeys = [...new Set(live.flatMap((id) => keys.get(id)!))];
     if (batchKeys.length === 0) continue;
+    // Block sizes, counted only up to the cap: a common key (a first name shared by thousands)
+    // costs BLOCK_CAP + 1 index entries, not its whole block. Same decision as a full run's.
     const sizes = await tx<{ key: string; records: number }[]>`
-      select k as key, count(*)::int as records from hub.match_records m, unnest(m.keys) k
-      where m.workspace_id = ${workspaceId} and m.kind = ${kind} and m.keys && ${batchKeys}::text[] and k = any(${batchKeys}::text[])
-      group by k`;
+      select k.key, (
+        select count(*) from (
+          select 1 from hub.match_records m
+          where m.keys @> array[k.key] and m.workspace_id = ${workspaceId} and m.kind = ${kind}
+          limit ${BLOCK_CAP + 1}) capped)::int as records
+      from unnest(${batchKeys}::text[]) as k(key)`;
     const usable = sizes.filter((row) => row.records >= 2 && row.records <= BLOCK_CAP).map((row) => row.key);
     if (usable.length === 0) continue;
     const found = await tx<{ source_record_id: string; features: Features; keys: string[] }[]>`
@@ -521,16 +526,26 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
       }
     }
     const usableSet = new Set(usable);
+    // key → records holding it, so each record meets only its own blocks' members.
+    const byKey = new Map<string, number[]>();
+    for (const row of found) {
+      for (const key of row.keys) {
+        if (!usableSet.has(key)) continue;
+        const members = byKey.get(key);
+        if (members) members.push(Number(row.source_record_id));
+        else byKey.set(key, [Number(row.source_record_id)]);
+      }
+    }
     const pulled: number[] = [];
     for (const id of live) {
-      const mine = new Set(keys.get(id)!.filter((key) => usableSet.has(key)));
-      for (const row of found) {
-        const other = Number(row.source_record_id);
-        if (other === id || edges.has(pairKey(id, other)) || !row.keys.some((key) => mine.has(key))) continue;
-        const { weight } = scorePair(kind, params, features.get(id)!, features.get(other)!);
-        const edge = { a: Math.min(id, other), b: Math.max(id, other), weight };
-        edges.set(pairKey(id, other), edge);
-        if (weight >= settings.auto_threshold && !inSet.has(other)) pulled.push(other);
+      for (const key of keys.get(id)!) {
+        for (const other of byKey.get(key) ?? []) {
+          if (other === id || edges.has(pairKey(id, other))) continue;
+          const { weight } = scorePair(kind, params, features.get(id)!, features.get(other)!);
+          const edge = { a: Math.min(id, other), b: Math.max(id, other), weight };
+          edges.set(pairKey(id, other), edge);
+          if (weight >= settings.auto_threshold && !inSet.has(other)) pulled.push(other);
+        }
       }
     }
     for (const [a, b] of overrides.must) {
