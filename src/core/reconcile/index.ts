@@ -152,9 +152,12 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
     }
   }
   const oversized: { key: string; records: number }[] = [];
-  const seen = new Set<number>();
-  const pairs: [number, number][] = [];
+  // Candidate pairs as numeric codes i·n + j in a growing Float64Array, deduplicated by
+  // sorting: 8 bytes a pair, where a Set and [i, j] arrays cost ~100 (1M records make
+  // ~13M pairs).
   const n = entities.length;
+  let codes = new Float64Array(1 << 16);
+  let count = 0;
   for (const [key, block] of blocks) {
     if (block.length < 2) continue;
     if (block.length > BLOCK_CAP) {
@@ -163,26 +166,46 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
     }
     for (let i = 0; i < block.length; i++) {
       for (let j = i + 1; j < block.length; j++) {
-        const code = block[i] * n + block[j];
-        if (seen.has(code)) continue;
-        seen.add(code);
-        pairs.push([block[i], block[j]]);
+        if (count === codes.length) {
+          const grown = new Float64Array(codes.length * 2);
+          grown.set(codes);
+          codes = grown;
+        }
+        codes[count++] = block[i] * n + block[j];
       }
     }
   }
-  seen.clear();
+  blocks.clear();
+  const sorted = codes.subarray(0, count).sort();
+  let unique = 0;
+  for (let index = 0; index < count; index++) if (index === 0 || sorted[index] !== sorted[index - 1]) sorted[unique++] = sorted[index];
+  const pairCodes = sorted.slice(0, unique);
+  codes = new Float64Array(0);
+  const pairAt = (index: number): [number, number] => {
+    const code = pairCodes[index];
+    const i = Math.floor(code / n);
+    return [i, code - i * n];
+  };
   lap('block');
 
   let params = options.train ? undefined : await loadModel(sql, workspaceId, kind);
   if (!params) {
-    params = estimate(kind, entities.map((entity) => entity.features), pairs.map(([i, j]) => [entities[i].features.id, entities[j].features.id]));
+    // m is estimated from the candidate pairs: a spread sample of 300,000 is plenty.
+    const step = Math.max(1, Math.floor(pairCodes.length / 300_000));
+    const sample: [number, number][] = [];
+    for (let index = 0; index < pairCodes.length; index += step) {
+      const [i, j] = pairAt(index);
+      sample.push([entities[i].features.id, entities[j].features.id]);
+    }
+    params = estimate(kind, entities.map((entity) => entity.features), sample);
     await sql`insert into hub.match_models (workspace_id, kind, params) values (${workspaceId}, ${kind}, ${sql.json(params as never)})
               on conflict (workspace_id, kind) do update set params = excluded.params, trained_at = now()`;
   }
   lap('train');
 
   const edges: Edge[] = [];
-  for (const [i, j] of pairs) {
+  for (let index = 0; index < pairCodes.length; index++) {
+    const [i, j] = pairAt(index);
     const { weight } = scorePair(kind, params, entities[i].features, entities[j].features);
     if (weight >= settings.review_threshold) edges.push({ a: entities[i].features.id, b: entities[j].features.id, weight });
   }
@@ -200,7 +223,7 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
   const events = await writeClusters(sql, workspaceId, kind, byId, clustering, { all: true, params, settings });
   lap('write_golden');
   return {
-    kind, records: entities.length, candidate_pairs: pairs.length, all_pairs: (n * (n - 1)) / 2, oversized_blocks: oversized.sort((x, y) => y.records - x.records).slice(0, 20),
+    kind, records: entities.length, candidate_pairs: pairCodes.length, all_pairs: (n * (n - 1)) / 2, oversized_blocks: oversized.sort((x, y) => y.records - x.records).slice(0, 20),
     clusters: new Set(clustering.anchorOf.values()).size, review_candidates: clustering.candidates.length, events, timings_ms: timings,
   };
 }
