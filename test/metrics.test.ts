@@ -322,6 +322,7 @@ describe('the API', () => {
       ['metric=first_response_time&dimension=owner', /not kept by owner/],
       ['metric=active_customers&currency=USD', /no currency/],
       ['metric=revenue&currency=usd', /ISO 4217/],
+      ['metric=revenue&grain=day&dimension=customer', /kept by month/],
     ] as const) {
       const response = await hub.request('GET', `/v1/metrics?${query}`, { key });
       expect(response.status, query).toBe(400);

@@ -51,15 +51,21 @@ interface Spec {
   outputs: Output[];
 }
 
-function statement(spec: Spec): string {
-  const dims = spec.dims.filter((dim): dim is Exclude<Dimension, 'workspace'> => dim !== 'workspace');
+/**
+ * Per-customer rollups are kept by month only: by day or week they would be about one row
+ * per fact (a client rarely pays twice a day), which bi.payments and friends already are.
+ */
+export const CUSTOMER_GRAINS = ['month'];
+
+function statement(spec: Spec, grain: string): string {
+  const dims = spec.dims.filter((dim): dim is Exclude<Dimension, 'workspace'> => dim !== 'workspace' && (dim !== 'customer' || CUSTOMER_GRAINS.includes(grain)));
   const bases = spec.currency === 'per_currency' ? [['period', 'currency']] : spec.currency === 'none' ? [['period']] : [['period', 'currency'], ['period']];
   const sets = bases.flatMap((base) => [base, ...dims.map((dim) => [...base, DIMENSION_COLUMN[dim]])]);
   const dimension = dims.length === 0 ? `'workspace'` : `case ${dims.map((dim) => `when grouping(${DIMENSION_COLUMN[dim]}) = 0 then '${dim}'`).join(' ')} else 'workspace' end`;
   const dimensionValue = dims.length === 0 ? `''` : `case ${dims.map((dim) => `when grouping(${DIMENSION_COLUMN[dim]}) = 0 then coalesce(${DIMENSION_COLUMN[dim]}::text, '')`).join(' ')} else '' end`;
   const currencyFlag = spec.currency === 'both' ? 'grouping(currency)' : spec.currency === 'per_currency' ? '0' : '1';
   const outputs = spec.outputs.map((output) => {
-    const allowed = METRICS.find((metric) => metric.name === output.metric)!.dimensions;
+    const allowed = METRICS.find((metric) => metric.name === output.metric)!.dimensions.filter((dim) => dims.includes(dim as never) || dim === 'workspace');
     const conditions = [`a.currency_grouped = ${output.currency ? 0 : 1}`, `a.dimension in (${allowed.map((dim) => `'${dim}'`).join(', ')})`];
     if (output.where) conditions.push(output.where);
     return `select '${output.metric}', a.period, a.dimension, a.dimension_value, ${output.currency ? 'a.currency' : `''`}, (${output.value})::float8, (${output.count})::bigint, ${output.inputs}
@@ -185,7 +191,7 @@ const SPECS: Record<Exclude<Family, 'customers' | 'derived' | 'messages'>, Spec>
  * first outbound message after it. Threads are found through inbound messages in the
  * ranges, then read whole through the (workspace, connection, thread) index.
  */
-function messagesStatement(context: FamilyContext): string {
+function messagesStatement(context: FamilyContext, grain: string): string {
   const elapsed = context.businessHours
     ? `hub.business_seconds(t.first_in, t.first_out, $2, '{${context.businessHours.days.join(',')}}'::int[], '${context.businessHours.start}'::time, '${context.businessHours.end}'::time)`
     : 'extract(epoch from t.first_out - t.first_in)';
@@ -215,7 +221,7 @@ function messagesStatement(context: FamilyContext): string {
       { metric: 'first_response_time', value: 'a.p50', count: 'a.measured', inputs: statsInputs, currency: false, where: 'a.measured > 0' },
       { metric: 'unanswered_threads', value: 'a.unanswered', count: 'a.unanswered', inputs: `'{}'::jsonb`, currency: false },
     ],
-  });
+  }, grain);
 }
 
 /**
@@ -238,13 +244,16 @@ const CUSTOMERS_STATEMENTS = [
     where pc.customer_id is not null`,
   `analyze rollup_pays`,
   `drop table if exists rollup_firsts`,
+  // Each record's first payment is the first entry of the (workspace, connection, customer, paid_at) index that counts.
   `create temp table rollup_firsts on commit drop as
-    select c.customer_id, min(f.paid_at) as first_at
+    select c.customer_id, min(fp.first_at) as first_at
     from (select distinct customer_id from rollup_pays where this_period) c
     join canonical.customer_links l on l.customer_id = c.customer_id
     join canonical.source_people sp on sp.source_record_id = l.source_record_id and sp.deleted_at is null
-    join canonical.payments f on f.workspace_id = $1 and f.connection_id = sp.connection_id and f.customer_ref = sp.external_id
-      and f.deleted_at is null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
+    cross join lateral (
+      select min(f.paid_at) as first_at from canonical.payments f
+      where f.workspace_id = $1 and f.connection_id = sp.connection_id and f.customer_ref = sp.external_id
+        and f.deleted_at is null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0) fp
     where $2::text is not null and $3::text is not null
     group by c.customer_id`,
   `analyze rollup_firsts`,
@@ -301,7 +310,7 @@ export async function computeFamily(tx: Sql, family: Family, workspaceId: string
     for (const text of CUSTOMERS_STATEMENTS) await tx.unsafe(text, text.includes('$1') ? [workspaceId, timeZone, grain] : []);
     return;
   }
-  const text = family === 'messages' ? messagesStatement(context) : family === 'derived' ? DERIVED_STATEMENT : statement(SPECS[family]);
+  const text = family === 'messages' ? messagesStatement(context, grain) : family === 'derived' ? DERIVED_STATEMENT : statement(SPECS[family], grain);
   await tx.unsafe(text, [workspaceId, timeZone, grain]);
 }
 

@@ -243,7 +243,7 @@ async function writeFamily(tx: Sql, workspaceId: string, grain: string, metrics:
     with removed as (
       delete from canonical.metric_rollups m
       where m.workspace_id = ${workspaceId} and m.grain = ${grain} and m.metric = any(${metrics}::text[])
-        and (${full} or m.period_start in (select period from rollup_ranges))
+        ${full ? tx`` : tx`and m.period_start in (select period from rollup_ranges)`}
         and not exists (
           select 1 from rollup_fresh n
           where n.metric = m.metric and n.period_start = m.period_start and n.dimension = m.dimension and n.dimension_value = m.dimension_value and n.currency = m.currency)

@@ -3,6 +3,7 @@ import type { Sql } from '../../db/index.js';
 import { badRequest } from '../errors.js';
 import { decodeCursor, toPage, type PageRequest } from '../pagination.js';
 import { definitionOf, type Dimension } from './definitions.js';
+import { CUSTOMER_GRAINS } from './families.js';
 import { loadMetricSettings } from './index.js';
 
 // Reading rollups: /v1/metrics.
@@ -35,6 +36,7 @@ export async function listMetrics(sql: Sql, workspaceId: string, query: MetricQu
   if (!definition.dimensions.includes(query.dimension)) {
     throw badRequest(`${query.metric} is not kept by ${query.dimension}; it is kept by ${definition.dimensions.join(', ')}.`, { dimension: definition.dimensions });
   }
+  if (query.dimension === 'customer' && !CUSTOMER_GRAINS.includes(query.grain)) throw badRequest(`Per-customer rollups are kept by ${CUSTOMER_GRAINS.join(', ')}: use grain=month (or bi.payments and the other fact views for finer detail).`);
   if (query.from && query.to && query.from > query.to) throw badRequest('from must not be after to.');
   if (query.currency && !definition.perCurrency) throw badRequest(`${query.metric} is not an amount: it has no currency.`);
   const after = decodeCursor(page.cursor, metricCursor);

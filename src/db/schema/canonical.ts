@@ -88,7 +88,7 @@ export const payments = canonical.table('payments', {
   currency: text('currency'),
   paidAt: at('paid_at'),
   refundedAmount: money('refunded_amount').notNull().default(0),
-}, (t) => [...factIndexes('payments')(t), index('payments_paid_at_idx').on(t.workspaceId, t.paidAt), index('payments_customer_idx').on(t.workspaceId, t.connectionId, t.customerRef)]);
+}, (t) => [...factIndexes('payments')(t), index('payments_paid_at_idx').on(t.workspaceId, t.paidAt), index('payments_customer_idx').on(t.workspaceId, t.connectionId, t.customerRef, t.paidAt)]);
 
 export const messages = canonical.table('messages', {
   ...attribution(),

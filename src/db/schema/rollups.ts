@@ -28,7 +28,11 @@ export const metricRollups = canonical.table('metric_rollups', {
   /** What is needed to merge or read further: sums, numerators and denominators, p50/p90/mean. */
   inputs: jsonb('inputs').notNull().default({}),
   updatedAt: at('updated_at').notNull().defaultNow(),
-}, (t) => [primaryKey({ columns: [t.workspaceId, t.metric, t.grain, t.dimension, t.periodStart, t.dimensionValue, t.currency] })]);
+}, (t) => [
+  primaryKey({ columns: [t.workspaceId, t.metric, t.grain, t.dimension, t.periodStart, t.dimensionValue, t.currency] }),
+  // The refresh rewrites some periods of a grain: found by period, not by scanning a metric's every row.
+  index('metric_rollups_period_idx').on(t.workspaceId, t.grain, t.periodStart, t.metric),
+]);
 
 /**
  * Facts whose change makes rollups stale, written by triggers in the transaction of the change
