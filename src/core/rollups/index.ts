@@ -190,16 +190,17 @@ function periodsQuery(family: Family, full: boolean): string {
   if (family === 'customers') {
     // New and returning depend on every earlier payment, retention on the period before:
     // from the earliest touched period on, and the period after each period with payments.
+    // As an instant, so the payments after it come from the (workspace, paid_at) index.
     const from = full
-      ? `(select min(${local('paid_at')}) from canonical.payments where workspace_id = $1 and deleted_at is null)`
-      : `(select min(${local('at')}) from rollup_marks where family = 'payments' and at is not null)`;
+      ? `'-infinity'::timestamptz`
+      : `(select min(${local('at')})::timestamp at time zone $2 from rollup_marks where family = 'payments' and at is not null)`;
     return `
       select distinct p from (
         select ${local('f.paid_at')} as p from canonical.payments f
-        where f.workspace_id = $1 and f.deleted_at is null and ${local('f.paid_at')} >= ${from}
+        where f.workspace_id = $1 and f.deleted_at is null and f.paid_at >= ${from}
         union all
         select (${local('f.paid_at')} + ${step})::date from canonical.payments f
-        where f.workspace_id = $1 and f.deleted_at is null and ${local('f.paid_at')} >= ${from}
+        where f.workspace_id = $1 and f.deleted_at is null and f.paid_at >= ${from}
         union all
         select ${local('at')} from rollup_marks where family = 'payments' and at is not null
         union all
