@@ -92,6 +92,14 @@ describe('hub bi-role create', () => {
       await expect(bi.unsafe(statement), statement).rejects.toThrow(/permission denied/);
     }
 
+    // A view a later migration adds is readable without a new grant (default privileges).
+    await hub.sql.unsafe('create view bi.zz_added_later as select 1 as x');
+    try {
+      expect(await bi`select x from bi.zz_added_later`).toEqual([{ x: 1 }]);
+    } finally {
+      await hub.sql.unsafe('drop view bi.zz_added_later'); // the comment checks below must not see it
+    }
+
     // The owner (the hub's own user) sees every workspace through the same views.
     const owned = await hub.sql`select workspace_id from bi.payments where workspace_id in (${mine.workspaceId}, ${theirs.workspaceId})`;
     expect(owned).toHaveLength(2);
@@ -140,15 +148,29 @@ describe('docs/bi.md', () => {
   const doc = fs.readFileSync(new URL('../docs/bi.md', import.meta.url), 'utf8');
 
   it('runs every example query as a BI role', async () => {
-    const { workspaceId } = await seedWorkspace('Docs');
+    const { workspaceId, connectionId } = await seedWorkspace('Docs');
+    // One row for each query: a returning payment, an overdue invoice, an owner's check, a week's first responses.
+    await hub.sql`insert into canonical.payments (source_record_id, workspace_id, connection_id, external_id, customer_ref, amount, currency, paid_at)
+      values (${nextId++}, ${workspaceId}, ${connectionId}, 'pay2', 'c1', 4000, 'EUR', '2026-06-10T10:00:00Z')`;
+    await hub.sql`insert into canonical.invoices (source_record_id, workspace_id, connection_id, external_id, number, customer_ref, status, amount_due, amount_paid, currency, issued_at, due_at)
+      values (${nextId++}, ${workspaceId}, ${connectionId}, 'inv7', 'INV-7', 'c1', 'open', 20000, 5000, 'EUR', '2026-01-01T10:00:00Z', '2026-01-10T10:00:00Z')`;
+    await hub.sql`insert into canonical.metric_rollups (workspace_id, metric, grain, period_start, dimension, dimension_value, currency, value, count, inputs) values
+      (${workspaceId}, 'average_check', 'month', '2026-05-01', 'owner', 'olga', 'EUR', 7500, 1, ${hub.sql.json({ numerator: 7500, denominator: 1 })}),
+      (${workspaceId}, 'first_response_time', 'week', '2026-05-04', 'workspace', '', '', 3600, 3, ${hub.sql.json({ p50: 3600, p90: 7200, mean: 4000, sum: 12000, count: 3 })})`;
     const { role, password } = await createBiRole(hub.sql, workspaceId);
     const bi = postgres(biRoleUrl(hub.databaseUrl, role, password), { max: 1, onnotice: () => undefined });
     clients.push(bi);
     const queries = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((match) => match[1]);
     expect(queries).toHaveLength(5);
-    for (const query of queries) await bi.unsafe(query);
-    // The first one (revenue by month) finds the seeded rollup.
-    expect(await bi.unsafe(queries[0])).toMatchObject([{ currency: 'EUR', revenue: 75, payments: '1' }]);
+    const [revenue, averageCheck, cohorts, firstResponse, overdue] = await Promise.all(queries.map((query) => bi.unsafe(query)));
+    const day = (value: Date) => value.toISOString().slice(0, 10);
+    expect(revenue.map((row) => ({ ...row, month: day(row.month) }))).toEqual([{ month: '2026-05-01', currency: 'EUR', revenue: 75, payments: '1' }]);
+    expect(averageCheck.map((row) => ({ ...row, month: day(row.month) }))).toEqual([{ owner: 'olga', month: '2026-05-01', currency: 'EUR', average_check: 75, paid_invoices: 1 }]);
+    expect(cohorts.map((row) => [day(row.cohort), day(row.month), row.customers])).toEqual([['2026-05-01', '2026-05-01', '1'], ['2026-05-01', '2026-06-01', '1']]);
+    expect(firstResponse.map((row) => ({ ...row, week: day(row.week) }))).toEqual([{ week: '2026-05-04', p90_hours: 2, median_hours: 1, threads: '3' }]);
+    expect(overdue).toHaveLength(1);
+    expect({ ...overdue[0], outstanding: Number(overdue[0].outstanding), due: day(overdue[0].due) }).toMatchObject({ number: 'INV-7', customer: 'Docs Client', outstanding: 150, currency: 'EUR', due: '2026-01-10' });
+    expect(overdue[0].days_overdue).toBeGreaterThan(0);
   });
 
   it('lists every view and column of the schema with its comment', async () => {

@@ -1,10 +1,12 @@
+import crypto from 'node:crypto';
 import type { Sql } from '../db/index.js';
 import { badRequest, HubError, notFound } from './errors.js';
 import { randomBase62 } from './secrets.js';
 
 // Database logins for BI tools: each reads the `bi` views (migration 0005) of one workspace.
 // The views filter on hub.bi_roles by current_user; the role gets USAGE on schema bi and
-// SELECT on its views, nothing else (no hub or canonical access, no writes).
+// SELECT on its views (and on views later migrations add, by default privileges), nothing
+// else (no hub or canonical access, no writes).
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{2,62}$/;
 
@@ -25,8 +27,9 @@ export async function createBiRole(sql: Sql, workspaceId: string, name?: string)
     const [existing] = await tx`select 1 from pg_roles where rolname = ${role}`;
     if (existing) throw new HubError('conflict', 409, `A database role named ${role} already exists.`);
     try {
-      // The password is base62: nothing to escape. Identifiers are quoted by postgres.js.
-      await tx.unsafe(`create role "${role}" login noinherit nocreatedb nocreaterole password '${password}'`);
+      // Only the SCRAM verifier reaches the server, so the password is in no statement log.
+      // The name is checked above and the verifier is base64: nothing to escape.
+      await tx.unsafe(`create role "${role}" login noinherit nocreatedb nocreaterole password '${scramVerifier(password)}'`);
     } catch (error) {
       if ((error as { code?: string }).code === '42501') {
         throw new HubError('forbidden', 403, "The hub's database user may not create roles: give it CREATEROLE (or create the role yourself and register it in hub.bi_roles).");
@@ -35,6 +38,7 @@ export async function createBiRole(sql: Sql, workspaceId: string, name?: string)
     }
     await tx.unsafe(`grant usage on schema bi to "${role}"`);
     await tx.unsafe(`grant select on all tables in schema bi to "${role}"`);
+    await tx.unsafe(`alter default privileges in schema bi grant select on tables to "${role}"`);
     await tx`insert into hub.bi_roles (role_name, workspace_id) values (${role}, ${workspaceId})`;
   });
   return { role, password };
@@ -50,10 +54,22 @@ export async function dropBiRole(sql: Sql, role: string): Promise<void> {
     const tx = transaction as unknown as Sql;
     const [row] = await tx`delete from hub.bi_roles where role_name = ${role} returning role_name`;
     if (!row) throw notFound(`BI role ${role}`);
+    const [exists] = await tx`select 1 from pg_roles where rolname = ${role}`;
+    if (!exists) return; // dropped by hand already: forgetting it is all that is left
     await tx.unsafe(`revoke all on all tables in schema bi from "${role}"`);
+    await tx.unsafe(`alter default privileges in schema bi revoke select on tables from "${role}"`);
     await tx.unsafe(`revoke usage on schema bi from "${role}"`);
-    await tx.unsafe(`drop role if exists "${role}"`);
+    await tx.unsafe(`drop role "${role}"`);
   });
+}
+
+/** What PostgreSQL stores for a SCRAM-SHA-256 password (RFC 5802/7677), as its own CREATE ROLE would. */
+function scramVerifier(password: string, iterations = 4096): string {
+  const salt = crypto.randomBytes(16);
+  const salted = crypto.pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+  const hmac = (text: string) => crypto.createHmac('sha256', salted).update(text).digest();
+  const storedKey = crypto.createHash('sha256').update(hmac('Client Key')).digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${hmac('Server Key').toString('base64')}`;
 }
 
 /** A connection URL for the role: the hub's own database URL with the role's credentials. */
