@@ -113,6 +113,16 @@ async function serveForever(roles: { api: boolean; worker: boolean }): Promise<n
     process.once('SIGTERM', resolve);
   });
   context.log.info('shutting down');
+  // Once stopping, a pooled worker connection may still report the database closing it
+  // ("terminating connection due to administrator command"): expected now, not a crash.
+  process.on('uncaughtException', (error: Error & { code?: string }) => {
+    if (error.code === '57P01' || /terminating connection|Connection terminated/i.test(error.message)) {
+      context.log.debug({ err: error.message }, 'connection closed during shutdown');
+      return;
+    }
+    context.log.fatal({ err: error }, 'uncaught error during shutdown');
+    process.exit(1);
+  });
   for (const stop of stops.reverse()) await stop();
   await hub.close();
   return 0;
