@@ -101,7 +101,15 @@ export async function createTestHub(options: { worker?: boolean; env?: Record<st
       throw new Error(`sync run ${runId} did not finish within ${timeoutMs} ms`);
     },
     close: async () => {
-      for (const runner of runners) await runner.stop();
+      // A worker still deriving (a big reconcile after a sync) is stopped, not waited for:
+      // graceful stop would let the job run to its end.
+      for (const runner of runners) {
+        let timer: NodeJS.Timeout | undefined;
+        const stopped = runner.stop().then(() => 'stopped' as const, () => 'stopped' as const);
+        const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, 5_000, 'late')));
+        if ((await Promise.race([stopped, late])) === 'late') await runner.kill().catch(() => undefined);
+        clearTimeout(timer);
+      }
       await database.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
