@@ -7,7 +7,7 @@ import { emitEvents } from '../events/batch.js';
 import { cluster, pairKey, type Clustering, type Edge, type Thresholds } from './cluster.js';
 import { goldenId, survive, unionOf, type FieldSource, type MemberFact, type SurvivorshipSettings } from './golden.js';
 import {
-  blockingKeys, estimate, organizationFeatures, personFeatures, priorParams, scorePair,
+  blockingKeys, estimate, matchWeight, organizationFeatures, personFeatures, priorParams, scorePair,
   type Features, type Kind, type OrganizationFact, type Params, type PersonFact,
 } from './model.js';
 
@@ -192,10 +192,10 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
   if (!params) {
     // m is estimated from the candidate pairs: a spread sample of 300,000 is plenty.
     const step = Math.max(1, Math.floor(pairCodes.length / 300_000));
-    const sample: [number, number][] = [];
+    const sample: [Features, Features][] = [];
     for (let index = 0; index < pairCodes.length; index += step) {
       const [i, j] = pairAt(index);
-      sample.push([entities[i].features.id, entities[j].features.id]);
+      sample.push([entities[i].features, entities[j].features]);
     }
     params = estimate(kind, entities.map((entity) => entity.features), sample);
     await sql`insert into hub.match_models (workspace_id, kind, params) values (${workspaceId}, ${kind}, ${sql.json(params as never)})
@@ -206,7 +206,7 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
   const edges: Edge[] = [];
   for (let index = 0; index < pairCodes.length; index++) {
     const [i, j] = pairAt(index);
-    const { weight } = scorePair(kind, params, entities[i].features, entities[j].features);
+    const weight = matchWeight(kind, params, entities[i].features, entities[j].features);
     if (weight >= settings.review_threshold) edges.push({ a: entities[i].features.id, b: entities[j].features.id, weight });
   }
   lap('score');

@@ -50,6 +50,15 @@ export interface Scratch {
   /** The value both sides agreed on (for term frequencies and the explanation). */
   value?: string;
   note?: string;
+  /** How the pair's first and last names line up: worked out once for both name comparisons. */
+  names?: NameAlignment;
+}
+
+interface NameAlignment {
+  swap: boolean;
+  /** Jaro–Winkler similarity of the aligned first names, and of the aligned last names (0 when one is missing). */
+  first: number;
+  last: number;
 }
 
 export interface Comparison {
@@ -80,19 +89,27 @@ const jwLevels = (field: string, get: (f: Features) => string | undefined, high:
   },
 });
 
+const similarity = (x?: string, y?: string) => (x && y ? jaroWinkler(x, y) : 0);
+
 /**
  * First and last name compared in the order that fits best: sources swap them ("Петров
  * Иван"), or put the only name they have in the other field.
  */
-function nameOrder(a: Features, b: Features): boolean {
-  const similarity = (x?: string, y?: string) => (x && y ? jaroWinkler(x, y) : 0);
-  const straight = similarity(a.first, b.first) + similarity(a.last, b.last);
-  const swapped = similarity(a.first, b.last) + similarity(a.last, b.first);
-  return swapped > straight + 0.05;
+function alignNames(a: Features, b: Features): NameAlignment {
+  const firstFirst = similarity(a.first, b.first);
+  const lastLast = similarity(a.last, b.last);
+  const straight = firstFirst + lastLast;
+  // Each similarity is at most 1: when straight is within 0.05 of 2, no swap can beat it.
+  if (straight + 0.05 >= 2) return { swap: false, first: firstFirst, last: lastLast };
+  const firstLast = similarity(a.first, b.last);
+  const lastFirst = similarity(a.last, b.first);
+  return firstLast + lastFirst > straight + 0.05 ? { swap: true, first: firstLast, last: lastFirst } : { swap: false, first: firstFirst, last: lastLast };
 }
 
 const nameToken = (field: 'first' | 'last', m: number[], u: number[]): Comparison => {
   const other = field === 'first' ? 'last' : 'first';
+  const fieldKey = field === 'first' ? 'firstKey' : 'lastKey';
+  const otherKey = field === 'first' ? 'lastKey' : 'firstKey';
   return {
     field: `${field}_name`,
     levels: [
@@ -103,25 +120,40 @@ const nameToken = (field: 'first' | 'last', m: number[], u: number[]): Compariso
       { label: 'different', m: m[4], u: u[4] },
     ],
     compare: (a, b, scratch) => {
-      const swap = nameOrder(a, b);
+      const names = (scratch.names ??= alignNames(a, b));
       const x = a[field];
-      const y = swap ? b[other] : b[field];
+      const y = names.swap ? b[other] : b[field];
       if (!x || !y) return -1;
       if (a.script && b.script && a.script !== b.script) scratch.note = 'transliterated';
       if (x === y) {
         scratch.value = x;
         return 0;
       }
-      const xKey = a[`${field}Key`];
-      const yKey = swap ? b[`${other}Key`] : b[`${field}Key`];
+      const xKey = a[fieldKey];
+      const yKey = names.swap ? b[otherKey] : b[fieldKey];
       if (xKey && xKey === yKey) return 1;
-      const similarity = jaroWinkler(x, y);
+      const similarity = names[field];
       return similarity >= 0.92 ? 2 : similarity >= 0.8 ? 3 : 4;
     },
   };
 };
 
-const overlap = (x: string[], y: string[]) => x.some((value) => y.includes(value));
+function overlap(x: string[], y: string[]): boolean {
+  for (const value of x) if (y.includes(value)) return true;
+  return false;
+}
+
+/** Whether two lists share a value once each is cut by `part` (the local part of an email, a phone's last digits). */
+function overlapBy(x: string[], y: string[], part: (value: string) => string): boolean {
+  for (const left of x) {
+    const cut = part(left);
+    for (const right of y) if (part(right) === cut) return true;
+  }
+  return false;
+}
+
+const localPart = (email: string) => email.slice(0, email.indexOf('@'));
+const last7Digits = (phone: string) => phone.slice(-7);
 
 export const PERSON_COMPARISONS: Comparison[] = [
   nameToken('first', [0.8, 0.05, 0.07, 0.04, 0.04], [0.01, 0.004, 0.01, 0.04, 0.936]),
@@ -133,8 +165,7 @@ export const PERSON_COMPARISONS: Comparison[] = [
       if (a.emails.length === 0 || b.emails.length === 0) return -1;
       if (overlap(a.emails, b.emails)) return 0;
       for (const x of a.emails) for (const y of b.emails) if (Math.abs(x.length - y.length) <= 2 && levenshtein(x, y, 2) <= 2) return 1;
-      const locals = (emails: string[]) => emails.map((email) => email.slice(0, email.indexOf('@')));
-      return overlap(locals(a.emails), locals(b.emails)) ? 2 : 3;
+      return overlapBy(a.emails, b.emails, localPart) ? 2 : 3;
     },
   },
   {
@@ -143,8 +174,7 @@ export const PERSON_COMPARISONS: Comparison[] = [
     compare: (a, b) => {
       if (a.phones.length === 0 || b.phones.length === 0) return -1;
       if (overlap(a.phones, b.phones)) return 0;
-      const tails = (phones: string[]) => phones.map((phone) => phone.slice(-7));
-      return overlap(tails(a.phones), tails(b.phones)) ? 1 : 2;
+      return overlapBy(a.phones, b.phones, last7Digits) ? 1 : 2;
     },
   },
   {
@@ -246,37 +276,81 @@ export interface Scored {
 
 /** The score of a pair; with explain, every field's level and weight (the match evidence shown to people). */
 export function scorePair(kind: Kind, params: Params, a: Features, b: Features, explain = false): Scored {
-  const comparisons = comparisonsOf(kind);
-  const scratch: Scratch = {};
-  let weight = 0;
   const evidence: FieldEvidence[] = [];
+  const weight = compareFields(kind, params, a, b, explain ? evidence : undefined);
+  return { weight, evidence };
+}
+
+/** The score of a pair alone: what blocking's millions of candidate pairs need. */
+export function matchWeight(kind: Kind, params: Params, a: Features, b: Features): number {
+  return compareFields(kind, params, a, b, undefined);
+}
+
+function compareFields(kind: Kind, params: Params, a: Features, b: Features, evidence: FieldEvidence[] | undefined): number {
+  const comparisons = comparisonsOf(kind);
+  const weights = levelWeights(kind, params);
+  const scratch: Scratch = { value: undefined, note: undefined, names: undefined };
+  let weight = 0;
   for (let index = 0; index < comparisons.length; index++) {
     const comparison = comparisons[index];
     scratch.value = undefined;
     scratch.note = undefined;
     const level = comparison.compare(a, b, scratch);
     if (level < 0) {
-      if (explain) evidence.push({ field: comparison.field, level: 'missing', weight: 0 });
+      if (evidence) evidence.push({ field: comparison.field, level: 'missing', weight: 0 });
       continue;
     }
-    const m = params.m[index][level];
-    let u = params.u[index][level];
-    const frequencies = params.tf[comparison.field];
-    if (frequencies && comparison.levels[level].tf && scratch.value !== undefined) {
-      u = frequencies[scratch.value] ?? params.tfFloor;
-    }
-    const fieldWeight = Math.log2(m / u);
+    const tf = weights.tf[index];
+    const fieldWeight = tf && comparison.levels[level].tf && scratch.value !== undefined ? tf(level, scratch.value) : weights.level[index][level];
     weight += fieldWeight;
-    if (explain) evidence.push({ field: comparison.field, level: comparison.levels[level].label, weight: Math.round(fieldWeight * 100) / 100, ...(scratch.value !== undefined ? { value: scratch.value } : {}), ...(scratch.note && level < comparison.levels.length - 1 ? { note: scratch.note } : {}) });
+    if (evidence) evidence.push({ field: comparison.field, level: comparison.levels[level].label, weight: Math.round(fieldWeight * 100) / 100, ...(scratch.value !== undefined ? { value: scratch.value } : {}), ...(scratch.note && level < comparison.levels.length - 1 ? { note: scratch.note } : {}) });
   }
-  return { weight, evidence };
+  return weight;
 }
 
-/** Levels of every comparison for a pair (-1 missing), for estimation. */
-function levelsOf(kind: Kind, a: Features, b: Features): Int8Array {
+interface LevelWeights {
+  kind: Kind;
+  /** Per comparison and level: log2(m/u). */
+  level: number[][];
+  /** Per comparison with term frequencies: the weight of agreeing on a value (u = its share). */
+  tf: (((level: number, value: string) => number) | undefined)[];
+}
+
+const weightsOf = new WeakMap<Params, LevelWeights>();
+
+/**
+ * A model's weights, worked out once per model instead of once per pair: the same log2(m/u),
+ * so the same scores. (A model is not changed once it scores.)
+ */
+function levelWeights(kind: Kind, params: Params): LevelWeights {
+  const known = weightsOf.get(params);
+  if (known?.kind === kind) return known;
   const comparisons = comparisonsOf(kind);
-  const levels = new Int8Array(comparisons.length);
-  const scratch = {};
+  const compiled: LevelWeights = {
+    kind,
+    level: comparisons.map((_, index) => params.m[index].map((m, level) => Math.log2(m / params.u[index][level]))),
+    tf: comparisons.map((comparison, index) => {
+      const frequencies = params.tf[comparison.field];
+      if (!frequencies) return undefined;
+      const byValue = comparison.levels.map(() => new Map<string, number>());
+      return (level: number, value: string) => {
+        let weight = byValue[level].get(value);
+        if (weight === undefined) {
+          weight = Math.log2(params.m[index][level] / (frequencies[value] ?? params.tfFloor));
+          byValue[level].set(value, weight);
+        }
+        return weight;
+      };
+    }),
+  };
+  weightsOf.set(params, compiled);
+  return compiled;
+}
+
+/** Levels of every comparison for a pair (-1 missing), for estimation, into `levels`. */
+function levelsOf(kind: Kind, a: Features, b: Features, levels: Int8Array): Int8Array {
+  const comparisons = comparisonsOf(kind);
+  const scratch: Scratch = { value: undefined, note: undefined, names: undefined };
   for (let index = 0; index < comparisons.length; index++) levels[index] = comparisons[index].compare(a, b, scratch);
   return levels;
 }
@@ -289,7 +363,7 @@ function levelsOf(kind: Kind, a: Features, b: Features): Int8Array {
  *   the level shares among candidate pairs whose score from the *other* fields alone is
  *   overwhelming (≥ CONFIDENT). With too few such pairs a field keeps its declared prior.
  */
-export function estimate(kind: Kind, records: Features[], candidatePairs: [number, number][], randomPairs = 100_000): Params {
+export function estimate(kind: Kind, records: Features[], candidatePairs: [Features, Features][], randomPairs = 100_000): Params {
   const comparisons = comparisonsOf(kind);
   const params = priorParams(kind);
   params.records = records.length;
@@ -297,21 +371,20 @@ export function estimate(kind: Kind, records: Features[], candidatePairs: [numbe
   if (records.length < MIN_RECORDS_TO_TRAIN) return params;
 
   // Term frequencies.
-  for (const [index, comparison] of comparisons.entries()) {
+  for (const comparison of comparisons) {
     if (!comparison.levels.some((level) => level.tf)) continue;
     const counts = new Map<string, number>();
     let holders = 0;
     for (const record of records) {
-      for (const value of tfValues(comparison.field, record)) {
-        counts.set(value, (counts.get(value) ?? 0) + 1);
-        holders++;
-      }
+      const value = tfValue(comparison.field, record);
+      if (!value) continue;
+      counts.set(value, (counts.get(value) ?? 0) + 1);
+      holders++;
     }
     const shares: Record<string, number> = {};
     for (const [value, count] of counts) if (count > 1) shares[value] = count / holders;
     params.tf[comparison.field] = shares;
     params.tfFloor = Math.min(params.tfFloor, 1 / Math.max(holders, 1));
-    void index;
   }
 
   // u from random pairs (deterministic sampling: same data, same model).
@@ -323,14 +396,13 @@ export function estimate(kind: Kind, records: Features[], candidatePairs: [numbe
     return (seed >>> 0) / 4294967296;
   };
   const uCounts = comparisons.map((comparison) => comparison.levels.map(() => 1));
+  const levels = new Int8Array(comparisons.length);
   for (let sample = 0; sample < randomPairs; sample++) {
     const i = Math.floor(random() * records.length);
     let j = Math.floor(random() * records.length);
     if (j === i) j = (j + 1) % records.length;
-    const levels = levelsOf(kind, records[i], records[j]);
-    levels.forEach((level, index) => {
-      if (level >= 0) uCounts[index][level]++;
-    });
+    levelsOf(kind, records[i], records[j], levels);
+    for (let index = 0; index < levels.length; index++) if (levels[index] >= 0) uCounts[index][levels[index]]++;
   }
   params.u = uCounts.map((counts) => {
     const total = counts.reduce((sum, count) => sum + count, 0);
@@ -338,22 +410,24 @@ export function estimate(kind: Kind, records: Features[], candidatePairs: [numbe
   });
 
   // m, leave one field out.
-  const byId = new Map(records.map((record) => [record.id, record]));
   const mCounts = comparisons.map((comparison) => comparison.levels.map(() => 0));
+  const levelWeight = comparisons.map((_, index) => params.m[index].map((m, level) => Math.log2(m / params.u[index][level])));
+  const weights = new Float64Array(comparisons.length);
   let confident = 0;
-  for (const [x, y] of candidatePairs) {
-    const a = byId.get(x)!;
-    const b = byId.get(y)!;
-    const levels = levelsOf(kind, a, b);
-    const weights = Array.from(levels, (level, index) => (level < 0 ? 0 : Math.log2(params.m[index][level] / params.u[index][level])));
-    const total = weights.reduce((sum, weight) => sum + weight, 0);
+  for (const [a, b] of candidatePairs) {
+    levelsOf(kind, a, b, levels);
+    let total = 0;
+    for (let index = 0; index < levels.length; index++) {
+      weights[index] = levels[index] < 0 ? 0 : levelWeight[index][levels[index]];
+      total += weights[index];
+    }
     let any = false;
-    levels.forEach((level, index) => {
-      if (level >= 0 && total - weights[index] >= CONFIDENT) {
-        mCounts[index][level]++;
+    for (let index = 0; index < levels.length; index++) {
+      if (levels[index] >= 0 && total - weights[index] >= CONFIDENT) {
+        mCounts[index][levels[index]]++;
         any = true;
       }
-    });
+    }
     if (any) confident++;
   }
   params.confidentPairs = confident;
@@ -370,12 +444,12 @@ export function estimate(kind: Kind, records: Features[], candidatePairs: [numbe
 const CONFIDENT = 16;
 export const MIN_RECORDS_TO_TRAIN = 300;
 
-function tfValues(field: string, record: Features): string[] {
-  if (field === 'first_name') return record.first ? [record.first] : [];
-  if (field === 'last_name') return record.last ? [record.last] : [];
-  if (field === 'city') return record.city ? [record.city] : [];
-  if (field === 'name') return record.name ? [record.name] : [];
-  return [];
+function tfValue(field: string, record: Features): string | undefined {
+  if (field === 'first_name') return record.first;
+  if (field === 'last_name') return record.last;
+  if (field === 'city') return record.city;
+  if (field === 'name') return record.name;
+  return undefined;
 }
 
 export interface PersonFact {
