@@ -45,60 +45,113 @@ export interface Clustering {
 
 export const pairKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
+/** How clustering scores pairs that are not edges: the guard's cross pairs, and admin links. */
+export interface PairScorer {
+  weight: (a: number, b: number) => number;
+  /** The field-by-field evidence of an admin link. */
+  evidence: (a: number, b: number) => FieldEvidence[];
+}
+
+const ANCHOR: Link = Object.freeze({ rule: 'anchor', score: null, evidence: null });
+
 export function cluster(
   ids: number[],
   edges: Edge[],
   overrides: { must: [number, number][]; cannot: Set<string> },
   exclusiveOf: (id: number) => string | undefined,
   thresholds: Thresholds,
-  scoreOf: (a: number, b: number) => Edge,
+  scorer: PairScorer,
 ): Clustering {
-  const parent = new Map<number, number>();
-  const members = new Map<number, number[]>();
-  for (const id of ids) {
-    parent.set(id, id);
-    members.set(id, [id]);
+  // Union-find over dense indices: a cluster is a root, a size and a list of members (next,
+  // tail), so that joining two clusters is O(1) and a million records cost a few typed
+  // arrays. Members stay in the order they joined: the order golden records list them in.
+  const count = ids.length;
+  const indexOf = new Map<number, number>();
+  for (let index = 0; index < count; index++) indexOf.set(ids[index], index);
+  const parent = new Int32Array(count);
+  const size = new Int32Array(count).fill(1);
+  const next = new Int32Array(count).fill(-1);
+  const tail = new Int32Array(count);
+  for (let index = 0; index < count; index++) {
+    parent[index] = index;
+    tail[index] = index;
   }
-  const find = (id: number): number => {
-    let root = id;
-    while (parent.get(root) !== root) root = parent.get(root)!;
-    let node = id;
-    while (node !== root) {
-      const next = parent.get(node)!;
-      parent.set(node, root);
-      node = next;
+  const exclusive = ids.map(exclusiveOf);
+  const anyExclusive = exclusive.some(Boolean);
+  const find = (index: number): number => {
+    let root = index;
+    while (parent[root] !== root) root = parent[root];
+    while (index !== root) {
+      const up = parent[index];
+      parent[index] = root;
+      index = up;
     }
     return root;
   };
   const union = (x: number, y: number) => {
-    const [big, small] = members.get(x)!.length >= members.get(y)!.length ? [x, y] : [y, x];
-    parent.set(small, big);
-    members.get(big)!.push(...members.get(small)!);
-    members.delete(small);
+    const [big, small] = size[x] >= size[y] ? [x, y] : [y, x];
+    parent[small] = big;
+    size[big] += size[small];
+    next[tail[big]] = small;
+    tail[big] = tail[small];
+  };
+  const membersOf = (root: number): number[] => {
+    const members: number[] = [];
+    for (let member = root; member !== -1; member = next[member]) members.push(member);
+    return members;
+  };
+  // Guard weights, memoized (a refused merge is often tried again through another edge), and
+  // always scored smaller id first, so that the order clusters meet in cannot change a score.
+  const weights = new Map<number, number>();
+  const weightOf = (x: number, y: number): number => {
+    const key = x < y ? x * count + y : y * count + x;
+    let weight = weights.get(key);
+    if (weight === undefined) {
+      weight = ids[x] < ids[y] ? scorer.weight(ids[x], ids[y]) : scorer.weight(ids[y], ids[x]);
+      weights.set(key, weight);
+    }
+    return weight;
+  };
+  const blocked = (left: number, right: number): 'admin' | 'limit' | 'guard' | undefined => {
+    const leftMembers = membersOf(left);
+    const rightMembers = membersOf(right);
+    if (overrides.cannot.size > 0) {
+      for (const x of leftMembers) for (const y of rightMembers) if (overrides.cannot.has(pairKey(ids[x], ids[y]))) return 'admin';
+    }
+    if (anyExclusive) {
+      const sources = new Set(leftMembers.map((x) => exclusive[x]).filter(Boolean));
+      if (sources.size > 0 && rightMembers.some((y) => sources.has(exclusive[y]))) return 'limit';
+    }
+    // Cross pairs are few (clusters hold a handful of records); oversized ones are not re-checked in full.
+    if (leftMembers.length * rightMembers.length <= 400) {
+      for (const x of leftMembers) for (const y of rightMembers) if (weightOf(x, y) < thresholds.guard) return 'guard';
+    }
+    return undefined;
   };
   const links = new Map<number, Link>();
 
   for (const [a, b] of overrides.must) {
-    if (!parent.has(a) || !parent.has(b)) continue;
-    const ra = find(a);
-    const rb = find(b);
-    if (ra === rb) continue;
-    union(ra, rb);
-    const edge = scoreOf(a, b);
-    if (!links.has(b)) links.set(b, { rule: 'admin', score: edge.weight, evidence: edge.evidence ?? null, with: a });
-    if (!links.has(a)) links.set(a, { rule: 'admin', score: edge.weight, evidence: edge.evidence ?? null, with: b });
+    const x = indexOf.get(a);
+    const y = indexOf.get(b);
+    if (x === undefined || y === undefined) continue;
+    const rx = find(x);
+    const ry = find(y);
+    if (rx === ry) continue;
+    union(rx, ry);
+    const score = scorer.weight(a, b);
+    const evidence = scorer.evidence(a, b);
+    if (!links.has(b)) links.set(b, { rule: 'admin', score, evidence, with: a });
+    if (!links.has(a)) links.set(a, { rule: 'admin', score, evidence, with: b });
   }
 
-  const sorted = edges.filter((edge) => parent.has(edge.a) && parent.has(edge.b)).sort((x, y) => y.weight - x.weight || Math.min(x.a, x.b) - Math.min(y.a, y.b) || Math.max(x.a, x.b) - Math.max(y.a, y.b));
+  const sorted = edges.filter((edge) => indexOf.has(edge.a) && indexOf.has(edge.b)).sort((x, y) => y.weight - x.weight || Math.min(x.a, x.b) - Math.min(y.a, y.b) || Math.max(x.a, x.b) - Math.max(y.a, y.b));
   const refused = new Map<string, Candidate>();
   for (const edge of sorted) {
     if (edge.weight < thresholds.auto) break;
-    const ra = find(edge.a);
-    const rb = find(edge.b);
+    const ra = find(indexOf.get(edge.a)!);
+    const rb = find(indexOf.get(edge.b)!);
     if (ra === rb) continue;
-    const left = members.get(ra)!;
-    const right = members.get(rb)!;
-    const reason = blocked(left, right, overrides.cannot, exclusiveOf, thresholds.guard, scoreOf);
+    const reason = blocked(ra, rb);
     if (reason === 'admin') continue;
     if (reason) {
       refused.set(pairKey(edge.a, edge.b), { ...edge, reason });
@@ -109,37 +162,22 @@ export function cluster(
     if (!links.has(edge.a)) links.set(edge.a, { rule: 'auto', score: edge.weight, evidence: edge.evidence ?? null, with: edge.b });
   }
 
+  // Anchor: the smallest id of each cluster. Clusters in the order of their roots, members in join order.
   const anchorOf = new Map<number, number>();
-  for (const group of members.values()) {
-    const anchor = Math.min(...group);
-    for (const id of group) anchorOf.set(id, anchor);
+  for (let root = 0; root < count; root++) {
+    if (parent[root] !== root) continue;
+    let anchor = Infinity;
+    for (let member = root; member !== -1; member = next[member]) if (ids[member] < anchor) anchor = ids[member];
+    for (let member = root; member !== -1; member = next[member]) anchorOf.set(ids[member], anchor);
   }
-  for (const id of ids) if (anchorOf.get(id) === id) links.set(id, { rule: 'anchor', score: null, evidence: null });
+  for (const id of ids) if (anchorOf.get(id) === id) links.set(id, ANCHOR);
 
   const candidates: Candidate[] = [];
   for (const edge of sorted) {
     if (edge.weight < thresholds.review) break;
     if (anchorOf.get(edge.a) === anchorOf.get(edge.b)) continue;
-    if (overrides.cannot.has(pairKey(edge.a, edge.b))) continue;
+    if (overrides.cannot.size > 0 && overrides.cannot.has(pairKey(edge.a, edge.b))) continue;
     candidates.push(refused.get(pairKey(edge.a, edge.b)) ?? { ...edge, reason: 'review_band' });
   }
   return { anchorOf, links, candidates };
-}
-
-function blocked(
-  left: number[],
-  right: number[],
-  cannot: Set<string>,
-  exclusiveOf: (id: number) => string | undefined,
-  guard: number,
-  scoreOf: (a: number, b: number) => Edge,
-): 'admin' | 'limit' | 'guard' | undefined {
-  for (const x of left) for (const y of right) if (cannot.has(pairKey(x, y))) return 'admin';
-  const sources = new Set(left.map(exclusiveOf).filter(Boolean));
-  if (sources.size > 0 && right.some((id) => sources.has(exclusiveOf(id)))) return 'limit';
-  // Cross pairs are few (clusters hold a handful of records); oversized ones are not re-checked in full.
-  if (left.length * right.length <= 400) {
-    for (const x of left) for (const y of right) if (scoreOf(x, y).weight < guard) return 'guard';
-  }
-  return undefined;
 }

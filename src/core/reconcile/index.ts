@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { asJson, copyRows } from '../../db/copy.js';
 import type { Sql } from '../../db/index.js';
 import { emitEvents } from '../events/batch.js';
-import { cluster, pairKey, type Clustering, type Edge, type Thresholds } from './cluster.js';
+import { cluster, pairKey, type Clustering, type Edge, type PairScorer, type Thresholds } from './cluster.js';
 import { goldenId, survive, unionOf, type FieldSource, type MemberFact, type SurvivorshipSettings } from './golden.js';
 import {
   blockingKeys, estimate, matchWeight, organizationFeatures, personFeatures, priorParams, scorePair,
@@ -232,18 +232,11 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
 }
 
 function clusterWith(kind: Kind, params: Params, settings: ReconcileSettings, ids: number[], edges: Edge[], overrides: Overrides, byId: Map<number, Entity>): Clustering {
-  const cache = new Map<string, Edge>();
-  const scoreOf = (a: number, b: number): Edge => {
-    const key = pairKey(a, b);
-    let edge = cache.get(key);
-    if (!edge) {
-      const scored = scorePair(kind, params, byId.get(a)!.features, byId.get(b)!.features, true);
-      edge = { a, b, weight: scored.weight, evidence: scored.evidence };
-      cache.set(key, edge);
-    }
-    return edge;
+  const scorer: PairScorer = {
+    weight: (a, b) => matchWeight(kind, params, byId.get(a)!.features, byId.get(b)!.features),
+    evidence: (a, b) => scorePair(kind, params, byId.get(a)!.features, byId.get(b)!.features, true).evidence,
   };
-  return cluster(ids, edges, overrides, (id) => byId.get(id)?.features.exclusive, thresholdsOf(settings), scoreOf);
+  return cluster(ids, edges, overrides, (id) => byId.get(id)?.features.exclusive, thresholdsOf(settings), scorer);
 }
 
 /** One reconcile of a kind at a time per workspace (full or incremental). */
