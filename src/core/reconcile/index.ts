@@ -74,11 +74,54 @@ const FACT_QUERIES: Record<Kind, (sql: Sql, workspaceId: string, ids?: number[])
 /** Sources whose every record is a distinct client: Stripe customers, HubSpot contacts, or a sheet configured so. */
 const EXCLUSIVE_SQL = (sql: Sql) => sql`(c.kind in ('stripe', 'hubspot') or coalesce((c.config->>'distinct_records')::boolean, false))`;
 
-function toEntity(kind: Kind, row: Record<string, any>, region: CountryCode): Entity {
+/** Columns only matching reads (a golden record's lists come from the normalized features): not kept per record. */
+const MATCHING_ONLY = new Set(['emails', 'phones', 'domains', 'national_id', 'exclusive']);
+const NO_VALUES: string[] = Object.freeze([]) as unknown as string[];
+
+/**
+ * One instance of each repeated value: a million records name four connections, a few
+ * thousand first and last names, and the timestamps of the pages they were written in.
+ */
+class Interner {
+  private strings = new Map<string, string>();
+  private dates = new Map<number, Date>();
+
+  string<T extends string | undefined>(value: T): T {
+    if (value === undefined) return value;
+    const known = this.strings.get(value);
+    if (known !== undefined) return known as T;
+    this.strings.set(value, value);
+    return value;
+  }
+
+  date(value: Date): Date {
+    const known = this.dates.get(value.getTime());
+    if (known) return known;
+    this.dates.set(value.getTime(), value);
+    return value;
+  }
+}
+
+function toEntity(kind: Kind, row: Record<string, any>, region: CountryCode, interner = new Interner()): Entity {
   row.source_record_id = Number(row.source_record_id);
+  row.connection_id = interner.string(row.connection_id);
   const features = kind === 'person' ? personFeatures(row as PersonFact, region, row.exclusive) : organizationFeatures(row as OrganizationFact, region);
-  delete row.exclusive;
-  return { features, fact: row as MemberFact };
+  for (const list of ['emails', 'phones', 'domains'] as const) if (features[list].length === 0) features[list] = NO_VALUES;
+  if (features.first) {
+    features.first = interner.string(features.first);
+    features.firstKey = interner.string(features.firstKey);
+  }
+  if (features.last) {
+    features.last = interner.string(features.last);
+    features.lastKey = interner.string(features.lastKey);
+  }
+  const fact: Record<string, unknown> = {};
+  for (const column in row) {
+    if (MATCHING_ONLY.has(column)) continue;
+    const value = row[column];
+    fact[column] = value instanceof Date ? interner.date(value) : value;
+  }
+  return { features, fact: fact as MemberFact };
 }
 
 async function loadModel(sql: Sql, workspaceId: string, kind: Kind): Promise<Params | undefined> {
@@ -134,53 +177,15 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
   const region = settings.phone_region as CountryCode;
 
   const entities: Entity[] = [];
+  const interner = new Interner();
   for await (const rows of FACT_QUERIES[kind](sql, workspaceId).cursor(5000)) {
-    for (const row of rows) entities.push(toEntity(kind, row, region));
+    for (const row of rows) entities.push(toEntity(kind, row, region, interner));
   }
   entities.sort((x, y) => x.features.id - y.features.id);
   lap('load_and_normalize');
 
-  const keysOf: string[][] = new Array(entities.length);
-  const blocks = new Map<string, number[]>();
-  for (let index = 0; index < entities.length; index++) {
-    const keys = blockingKeys(kind, entities[index].features);
-    keysOf[index] = keys;
-    for (const key of keys) {
-      const block = blocks.get(key);
-      if (block) block.push(index);
-      else blocks.set(key, [index]);
-    }
-  }
-  const oversized: { key: string; records: number }[] = [];
-  // Candidate pairs as numeric codes i·n + j in a growing Float64Array, deduplicated by
-  // sorting: 8 bytes a pair, where a Set and [i, j] arrays cost ~100 (1M records make
-  // ~13M pairs).
+  const { pairCodes, oversized } = candidatePairs(kind, entities);
   const n = entities.length;
-  let codes = new Float64Array(1 << 16);
-  let count = 0;
-  for (const [key, block] of blocks) {
-    if (block.length < 2) continue;
-    if (block.length > BLOCK_CAP) {
-      oversized.push({ key, records: block.length });
-      continue;
-    }
-    for (let i = 0; i < block.length; i++) {
-      for (let j = i + 1; j < block.length; j++) {
-        if (count === codes.length) {
-          const grown = new Float64Array(codes.length * 2);
-          grown.set(codes);
-          codes = grown;
-        }
-        codes[count++] = block[i] * n + block[j];
-      }
-    }
-  }
-  blocks.clear();
-  const sorted = codes.subarray(0, count).sort();
-  let unique = 0;
-  for (let index = 0; index < count; index++) if (index === 0 || sorted[index] !== sorted[index - 1]) sorted[unique++] = sorted[index];
-  const pairCodes = sorted.slice(0, unique);
-  codes = new Float64Array(0);
   const pairAt = (index: number): [number, number] => {
     const code = pairCodes[index];
     const i = Math.floor(code / n);
@@ -205,20 +210,25 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
 
   const edges: Edge[] = [];
   for (let index = 0; index < pairCodes.length; index++) {
-    const [i, j] = pairAt(index);
-    const weight = matchWeight(kind, params, entities[i].features, entities[j].features);
-    if (weight >= settings.review_threshold) edges.push({ a: entities[i].features.id, b: entities[j].features.id, weight });
+    const code = pairCodes[index];
+    const i = Math.floor(code / n);
+    const left = entities[i].features;
+    const right = entities[code - i * n].features;
+    const weight = matchWeight(kind, params, left, right);
+    if (weight >= settings.review_threshold) edges.push({ a: left.id, b: right.id, weight });
   }
   lap('score');
 
   const byId = new Map(entities.map((entity) => [entity.features.id, entity]));
   const overrides = await loadOverrides(sql, workspaceId, kind);
   const clustering = clusterWith(kind, params, settings, [...byId.keys()], edges, overrides, byId);
+  edges.length = 0;
   lap('cluster');
 
   await sql`delete from hub.match_records where workspace_id = ${workspaceId} and kind = ${kind}`;
-  await copyRows(sql, 'hub.match_records', ['source_record_id', 'workspace_id', 'kind', 'features', 'keys'],
-    entities.map((entity, index) => [entity.features.id, workspaceId, kind, asJson(entity.features), keysOf[index]]));
+  await copyRows(sql, 'hub.match_records', ['source_record_id', 'workspace_id', 'kind', 'features', 'keys'], (function* () {
+    for (const { features } of entities) yield [features.id, workspaceId, kind, asJson(features), blockingKeys(kind, features)];
+  })());
   // Fold the GIN index's pending list into the index now: left as it is, every incremental
   // lookup would scan it whole (1,000 new records against 100,000 took a minute).
   await sql`select gin_clean_pending_list('hub.match_records_keys_idx'::regclass)`;
@@ -229,6 +239,48 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
     kind, records: entities.length, candidate_pairs: pairCodes.length, all_pairs: (n * (n - 1)) / 2, oversized_blocks: oversized.sort((x, y) => y.records - x.records).slice(0, 20),
     clusters: new Set(clustering.anchorOf.values()).size, review_candidates: clustering.candidates.length, events, timings_ms: timings,
   };
+}
+
+/**
+ * Blocking: the pairs of records (by index) that share a blocking key, each once, as sorted
+ * numeric codes i·n + j in a Float64Array (8 bytes a pair, where a Set and [i, j] arrays cost
+ * ~100: a million records make ~13M pairs), and the keys skipped as oversized.
+ */
+function candidatePairs(kind: Kind, entities: Entity[]): { pairCodes: Float64Array; oversized: { key: string; records: number }[] } {
+  const blocks = new Map<string, number[]>();
+  for (let index = 0; index < entities.length; index++) {
+    for (const key of blockingKeys(kind, entities[index].features)) {
+      const block = blocks.get(key);
+      if (block) block.push(index);
+      else blocks.set(key, [index]);
+    }
+  }
+  const oversized: { key: string; records: number }[] = [];
+  const n = entities.length;
+  let codes = new Float64Array(1 << 16);
+  let count = 0;
+  for (const [key, block] of blocks) {
+    if (block.length < 2) continue;
+    if (block.length > BLOCK_CAP) {
+      oversized.push({ key, records: block.length });
+      continue;
+    }
+    for (let i = 0; i < block.length; i++) {
+      for (let j = i + 1; j < block.length; j++) {
+        if (count === codes.length) {
+          const grown = new Float64Array(codes.length * 2);
+          grown.set(codes);
+          codes = grown;
+        }
+        codes[count++] = block[i] * n + block[j];
+      }
+    }
+  }
+  blocks.clear();
+  const sorted = codes.subarray(0, count).sort();
+  let unique = 0;
+  for (let index = 0; index < count; index++) if (index === 0 || sorted[index] !== sorted[index - 1]) sorted[unique++] = sorted[index];
+  return { pairCodes: sorted.subarray(0, unique), oversized };
 }
 
 function clusterWith(kind: Kind, params: Params, settings: ReconcileSettings, ids: number[], edges: Edge[], overrides: Overrides, byId: Map<number, Entity>): Clustering {
