@@ -76,8 +76,21 @@ export function cluster(
     parent[index] = index;
     tail[index] = index;
   }
-  const exclusive = ids.map(exclusiveOf);
-  const anyExclusive = exclusive.some(Boolean);
+  // Per cluster root: the distinct-identity sources among its records (most clusters have none).
+  const exclusiveSources: (Set<string> | undefined)[] = ids.map((id) => {
+    const source = exclusiveOf(id);
+    return source ? new Set([source]) : undefined;
+  });
+  // Cannot-links by index, checked pair by pair whichever is fewer: them, or the cross pairs.
+  const cannotPairs: [number, number][] = [];
+  if (overrides.cannot.size > 0) {
+    for (const key of overrides.cannot) {
+      const [a, b] = key.split(':').map(Number);
+      const x = indexOf.get(a);
+      const y = indexOf.get(b);
+      if (x !== undefined && y !== undefined) cannotPairs.push([x, y]);
+    }
+  }
   const find = (index: number): number => {
     let root = index;
     while (parent[root] !== root) root = parent[root];
@@ -94,6 +107,17 @@ export function cluster(
     size[big] += size[small];
     next[tail[big]] = small;
     tail[big] = tail[small];
+    const smallSources = exclusiveSources[small];
+    if (smallSources) {
+      const bigSources = exclusiveSources[big];
+      if (!bigSources) exclusiveSources[big] = smallSources;
+      else if (bigSources.size >= smallSources.size) for (const source of smallSources) bigSources.add(source);
+      else {
+        for (const source of bigSources) smallSources.add(source);
+        exclusiveSources[big] = smallSources;
+      }
+      exclusiveSources[small] = undefined;
+    }
   };
   const membersOf = (root: number): number[] => {
     const members: number[] = [];
@@ -113,18 +137,25 @@ export function cluster(
     return weight;
   };
   const blocked = (left: number, right: number): 'admin' | 'limit' | 'guard' | undefined => {
-    const leftMembers = membersOf(left);
-    const rightMembers = membersOf(right);
-    if (overrides.cannot.size > 0) {
-      for (const x of leftMembers) for (const y of rightMembers) if (overrides.cannot.has(pairKey(ids[x], ids[y]))) return 'admin';
+    const crossPairs = size[left] * size[right];
+    if (cannotPairs.length > 0) {
+      if (cannotPairs.length < crossPairs) {
+        for (const [x, y] of cannotPairs) {
+          const rx = find(x);
+          const ry = find(y);
+          if ((rx === left && ry === right) || (rx === right && ry === left)) return 'admin';
+        }
+      } else {
+        for (const x of membersOf(left)) for (const y of membersOf(right)) if (overrides.cannot.has(pairKey(ids[x], ids[y]))) return 'admin';
+      }
     }
-    if (anyExclusive) {
-      const sources = new Set(leftMembers.map((x) => exclusive[x]).filter(Boolean));
-      if (sources.size > 0 && rightMembers.some((y) => sources.has(exclusive[y]))) return 'limit';
-    }
+    const leftSources = exclusiveSources[left];
+    const rightSources = exclusiveSources[right];
+    if (leftSources && rightSources) for (const source of rightSources) if (leftSources.has(source)) return 'limit';
     // Cross pairs are few (clusters hold a handful of records); oversized ones are not re-checked in full.
-    if (leftMembers.length * rightMembers.length <= 400) {
-      for (const x of leftMembers) for (const y of rightMembers) if (weightOf(x, y) < thresholds.guard) return 'guard';
+    if (crossPairs <= 400) {
+      const rightMembers = membersOf(right);
+      for (const x of membersOf(left)) for (const y of rightMembers) if (weightOf(x, y) < thresholds.guard) return 'guard';
     }
     return undefined;
   };
