@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { asJson, copyRows } from '../../db/copy.js';
 import type { Sql } from '../../db/index.js';
 import { emitEvents } from '../events/batch.js';
-import { cluster, pairKey, type Clustering, type Edge, type PairScorer, type Thresholds } from './cluster.js';
+import { cluster, pairKey, type Candidate, type Clustering, type Edge, type PairScorer, type Thresholds } from './cluster.js';
 import { goldenId, survive, unionOf, type FieldSource, type MemberFact, type SurvivorshipSettings } from './golden.js';
 import {
   blockingKeys, estimate, matchWeight, organizationFeatures, personFeatures, priorParams, scorePair,
@@ -360,7 +360,7 @@ function buildGolden(workspaceId: string, kind: Kind, anchor: number, members: E
     members: members.map((member) => member.features.id).sort((x, y) => x - y),
     fields,
     sources,
-    firstSeenAt: new Date(Math.min(...facts.map((fact) => new Date(fact.ingested_at).getTime()))),
+    firstSeenAt: new Date(facts.reduce((first, fact) => Math.min(first, new Date(fact.ingested_at).getTime()), Infinity)),
   };
 }
 
@@ -375,27 +375,7 @@ async function writeClusters(
   scope: { all: boolean; params: Params; settings: ReconcileSettings; extraCandidates?: Edge[]; removed?: number[] },
 ): Promise<number> {
   const golden = GOLDEN[kind];
-  const ids = [...byId.keys()];
-  const touched = [...ids, ...(scope.removed ?? [])];
-
-  // Before: which golden record held each touched record, and what those records were.
-  const before = await tx.unsafe<{ source_record_id: string; golden_id: string }[]>(
-    scope.all
-      ? `select source_record_id, ${golden.idColumn} as golden_id from ${golden.links} where workspace_id = $1`
-      : `select source_record_id, ${golden.idColumn} as golden_id from ${golden.links} where workspace_id = $1 and source_record_id = any($2::bigint[])`,
-    scope.all ? [workspaceId] : [workspaceId, touched as never],
-  );
-  const oldGoldenOf = new Map(before.map((row) => [Number(row.source_record_id), row.golden_id]));
-  const oldIds = [...new Set(before.map((row) => row.golden_id))];
-  const goldenColumns = GOLDEN_COLUMNS[kind];
-  const oldRows = oldIds.length === 0 ? [] : await tx.unsafe<Record<string, any>[]>(
-    `select g.id, g.created_at, g.sources, ${goldenColumns.map((column) => `g.${column}`).join(', ')},
-            array(select l.source_record_id from ${golden.links} l where l.${golden.idColumn} = g.id order by 1) as members
-     from ${golden.table} g where g.id = any($1::uuid[])`,
-    [oldIds as never],
-  );
-  const oldSignature = new Map(oldRows.map((row) => [row.id as string, signature(goldenColumns.map((column) => row[column]), row.sources, (row.members as string[]).map(Number))]));
-  const createdAt = new Map(oldRows.map((row) => [row.id as string, row.created_at as Date]));
+  const touched = scope.all ? [] : [...byId.keys(), ...(scope.removed ?? [])];
 
   // After.
   const groups = new Map<number, Entity[]>();
@@ -404,8 +384,50 @@ async function writeClusters(
     if (group) group.push(byId.get(id)!);
     else groups.set(anchor, [byId.get(id)!]);
   }
-  const rows = [...groups.entries()].map(([anchor, members]) => buildGolden(workspaceId, kind, anchor, members, scope.settings));
+  const rows: GoldenRow[] = [];
+  for (const [anchor, members] of groups) rows.push(buildGolden(workspaceId, kind, anchor, members, scope.settings));
+  groups.clear();
   const newIds = new Set(rows.map((row) => row.id));
+
+  // Before: which golden record held each touched record, and what those of its records that
+  // keep their id stated (an event says "updated" only when that changes).
+  const before = await tx.unsafe<{ source_record_id: string; golden_id: string }[]>(
+    scope.all
+      ? `select source_record_id, ${golden.idColumn} as golden_id from ${golden.links} where workspace_id = $1`
+      : `select source_record_id, ${golden.idColumn} as golden_id from ${golden.links} where workspace_id = $1 and source_record_id = any($2::bigint[])`,
+    scope.all ? [workspaceId] : [workspaceId, touched as never],
+  );
+  const oldGoldenOf = new Map(before.map((row) => [Number(row.source_record_id), row.golden_id]));
+  const oldIds = [...new Set(oldGoldenOf.values())];
+  const kept = oldIds.filter((id) => newIds.has(id));
+  const goldenColumns = GOLDEN_COLUMNS[kind];
+  let oldRows: Record<string, any>[] = [];
+  if (kept.length > 0 && scope.all) {
+    // Every link of the workspace is in `before`: the members come from there.
+    const membersOf = new Map<string, number[]>();
+    for (const [record, id] of oldGoldenOf) {
+      const members = membersOf.get(id);
+      if (members) members.push(record);
+      else membersOf.set(id, [record]);
+    }
+    oldRows = await tx.unsafe<Record<string, any>[]>(
+      `select g.id, g.created_at, g.sources, ${goldenColumns.map((column) => `g.${column}`).join(', ')} from ${golden.table} g where g.workspace_id = $1`,
+      [workspaceId],
+    );
+    oldRows = oldRows.filter((row) => newIds.has(row.id));
+    for (const row of oldRows) row.members = (membersOf.get(row.id) ?? []).sort((x, y) => x - y);
+  } else if (kept.length > 0) {
+    oldRows = await tx.unsafe<Record<string, any>[]>(
+      `select g.id, g.created_at, g.sources, ${goldenColumns.map((column) => `g.${column}`).join(', ')},
+              array(select l.source_record_id from ${golden.links} l where l.${golden.idColumn} = g.id order by 1) as members
+       from ${golden.table} g where g.id = any($1::uuid[])`,
+      [kept as never],
+    );
+    for (const row of oldRows) row.members = (row.members as string[]).map(Number);
+  }
+  const oldSignature = new Map(oldRows.map((row) => [row.id as string, signature(goldenColumns.map((column) => row[column]), row.sources, row.members)]));
+  const createdAt = new Map(oldRows.map((row) => [row.id as string, row.created_at as Date]));
+  oldRows = [];
 
   // Write: drop what was there for these records, then COPY the new state in.
   if (scope.all) {
@@ -425,44 +447,60 @@ async function writeClusters(
     const right = byId.get(b)?.features;
     return left && right ? scorePair(kind, scope.params, left, right, true).evidence : [];
   };
-  await copyRows(tx, golden.links, ['source_record_id', 'workspace_id', 'connection_id', 'self_id', golden.idColumn, 'rule', 'score', 'evidence', 'linked_by', 'linked_at'],
-    [...clustering.anchorOf.entries()].map(([id, anchor]) => {
+  const goldenOfAnchor = new Map(rows.map((row) => [row.anchor, row.id]));
+  await copyRows(tx, golden.links, ['source_record_id', 'workspace_id', 'connection_id', 'self_id', golden.idColumn, 'rule', 'score', 'evidence', 'linked_by', 'linked_at'], (function* () {
+    for (const [id, anchor] of clustering.anchorOf) {
       const link = clustering.links.get(id)!;
-      return [id, workspaceId, byId.get(id)!.features.connection, goldenId(workspaceId, kind, id), goldenId(workspaceId, kind, anchor), link.rule, link.score, asJson(link.evidence ?? (link.with === undefined ? null : explain(id, link.with))), link.rule === 'admin' ? 'admin' : 'auto', now];
-    }));
+      const goldenOfRecord = goldenOfAnchor.get(anchor)!;
+      const self = id === anchor ? goldenOfRecord : goldenId(workspaceId, kind, id);
+      yield [id, workspaceId, byId.get(id)!.features.connection, self, goldenOfRecord, link.rule, link.score, asJson(link.evidence ?? (link.with === undefined ? null : explain(id, link.with))), link.rule === 'admin' ? 'admin' : 'auto', now];
+    }
+  })());
 
-  const candidates = [
-    ...clustering.candidates.map((candidate) => ({ ...candidate, evidence: candidate.evidence ?? explain(candidate.a, candidate.b) })),
-    ...(scope.extraCandidates ?? []).map((edge) => ({ ...edge, reason: 'review_band' as const })),
-  ];
-  const uniqueCandidates = new Map(candidates.map((candidate) => [pairKey(candidate.a, candidate.b), candidate]));
-  await copyRows(tx, 'hub.match_candidates', ['workspace_id', 'kind', 'record_a', 'record_b', 'score', 'reason', 'evidence'],
-    [...uniqueCandidates.values()].map((candidate) => [workspaceId, kind, Math.min(candidate.a, candidate.b), Math.max(candidate.a, candidate.b), candidate.weight, candidate.reason, asJson(candidate.evidence)]));
+  // The review queue. A full run's candidates are distinct pairs already; an incremental run
+  // adds the pairs leaving its component, the last word on a pair kept (as a Map would).
+  const candidates = (function* (): Generator<Candidate> {
+    for (const candidate of clustering.candidates) yield { ...candidate, evidence: candidate.evidence ?? explain(candidate.a, candidate.b) };
+    for (const edge of scope.extraCandidates ?? []) yield { ...edge, reason: 'review_band' };
+  })();
+  const distinct = scope.extraCandidates?.length ? new Map([...candidates].map((candidate) => [pairKey(candidate.a, candidate.b), candidate])).values() : candidates;
+  await copyRows(tx, 'hub.match_candidates', ['workspace_id', 'kind', 'record_a', 'record_b', 'score', 'reason', 'evidence'], (function* () {
+    for (const candidate of distinct) yield [workspaceId, kind, Math.min(candidate.a, candidate.b), Math.max(candidate.a, candidate.b), candidate.weight, candidate.reason, asJson(candidate.evidence)];
+  })());
 
   if (kind === 'person') await linkCustomersToOrganizations(tx, workspaceId, { customerIds: scope.all ? undefined : [...newIds] });
   else await linkCustomersToOrganizations(tx, workspaceId, { recordIds: scope.all ? undefined : touched });
 
-  const newSignature = new Map(rows.map((row) => [row.id, signature(goldenColumns.map((column) => row.fields[column] ?? null), row.sources, row.members)]));
+  const newSignature = new Map<string, string>();
+  for (const row of rows) if (oldSignature.has(row.id)) newSignature.set(row.id, signature(goldenColumns.map((column) => row.fields[column] ?? null), row.sources, row.members));
   return emitChanges(tx, workspaceId, kind, rows, oldGoldenOf, oldSignature, newSignature, newIds);
 }
 
 /** A customer's organization: the golden organization most of its records' organization facts belong to. */
 async function linkCustomersToOrganizations(tx: Sql, workspaceId: string, scope: { customerIds?: string[]; recordIds?: number[] }): Promise<void> {
-  const filter = scope.customerIds
-    ? tx`and c.id = any(${scope.customerIds}::uuid[])`
+  const customers = (column: PendingQuery<Row[]>) => (scope.customerIds
+    ? tx`and ${column} = any(${scope.customerIds}::uuid[])`
     : scope.recordIds
-      ? tx`and c.id in (select customer_id from canonical.customer_links where source_record_id = any(${scope.recordIds}::bigint[]))`
-      : tx``;
+      ? tx`and ${column} in (select customer_id from canonical.customer_links where source_record_id = any(${scope.recordIds}::bigint[]))`
+      : tx``);
+  // Set-based: every customer's count per organization at once, the largest (then the
+  // smallest id) kept; customers left without one go back to none.
   await tx`
-    update canonical.customers c set organization_id = best.organization_id
+    with counted as (
+      select cl.customer_id, ol.organization_id, count(*) as records
+      from canonical.customer_links cl join canonical.organization_links ol on ol.source_record_id = cl.source_record_id
+      where cl.workspace_id = ${workspaceId} ${customers(tx`cl.customer_id`)}
+      group by cl.customer_id, ol.organization_id
+    ), best as (
+      select distinct on (customer_id) customer_id, organization_id from counted order by customer_id, records desc, organization_id
+    )
+    update canonical.customers c set organization_id = chosen.organization_id
     from (
-      select c.id, (
-        select ol.organization_id from canonical.customer_links cl join canonical.organization_links ol on ol.source_record_id = cl.source_record_id
-        where cl.customer_id = c.id group by ol.organization_id order by count(*) desc, ol.organization_id limit 1
-      ) as organization_id
-      from canonical.customers c where c.workspace_id = ${workspaceId} ${filter}
-    ) best
-    where c.id = best.id and c.organization_id is distinct from best.organization_id`;
+      select scoped.id, best.organization_id
+      from canonical.customers scoped left join best on best.customer_id = scoped.id
+      where scoped.workspace_id = ${workspaceId} ${customers(tx`scoped.id`)}
+    ) chosen
+    where c.id = chosen.id and c.organization_id is distinct from chosen.organization_id`;
 }
 
 async function emitChanges(
@@ -488,12 +526,14 @@ async function emitChanges(
       }
     }
   }
-  const vanished = [...new Set(oldGoldenOf.values())].filter((id) => !newIds.has(id) && ![...absorbedInto.values()].some((set) => set.has(id)));
+  const absorbedAnywhere = new Set([...absorbedInto.values()].flatMap((absorbed) => [...absorbed]));
+  const splitOff = new Set([...splitFrom.values()].flatMap((parts) => [...parts]));
+  const vanished = [...new Set(oldGoldenOf.values())].filter((id) => !newIds.has(id) && !absorbedAnywhere.has(id));
   for (const row of rows) {
     const existed = oldSignature.has(row.id);
     const absorbed = absorbedInto.get(row.id);
     if (absorbed) events.push({ type: `${golden.event}.merged`, id: row.id, data: { [golden.event]: present(kind, row), absorbed_ids: [...absorbed].sort() } });
-    else if (!existed && !splitFromAny(splitFrom, row.id)) events.push({ type: `${golden.event}.created`, id: row.id, data: { [golden.event]: present(kind, row) } });
+    else if (!existed && !splitOff.has(row.id)) events.push({ type: `${golden.event}.created`, id: row.id, data: { [golden.event]: present(kind, row) } });
     else if (existed && oldSignature.get(row.id) !== newSignature.get(row.id) && !splitFrom.has(row.id)) events.push({ type: `${golden.event}.updated`, id: row.id, data: { [golden.event]: present(kind, row) } });
   }
   for (const [from, parts] of splitFrom) {
@@ -504,8 +544,6 @@ async function emitChanges(
   await emitEvents(tx, events.map((event) => ({ workspaceId, type: event.type, subject: `${golden.event}:${event.id}`, data: event.data })));
   return events.length;
 }
-
-const splitFromAny = (splitFrom: Map<string, Set<string>>, id: string) => [...splitFrom.values()].some((parts) => parts.has(id));
 
 function present(kind: Kind, row: GoldenRow) {
   return { id: row.id, ...row.fields, sources: row.sources, source_record_ids: row.members, record_count: row.members.length };
