@@ -193,7 +193,17 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
   };
   lap('block');
 
-  let params = options.train ? undefined : await loadModel(sql, workspaceId, kind);
+  const stored = options.train ? undefined : await loadModel(sql, workspaceId, kind);
+  const overrides = await loadOverrides(sql, workspaceId, kind);
+  // The match records go to PostgreSQL while the pairs are scored and clustered: indexing them
+  // (their keys' GIN index is most of it) runs on the database's core in the meantime. Until
+  // they are in, the transaction's connection is theirs: nothing else is sent before.
+  await sql`delete from hub.match_records where workspace_id = ${workspaceId} and kind = ${kind}`;
+  const matchRecordsWritten = copyRows(sql, 'hub.match_records', ['source_record_id', 'workspace_id', 'kind', 'features', 'keys'], (function* () {
+    for (const { features } of entities) yield [features.id, workspaceId, kind, asJson(features), blockingKeys(kind, features)];
+  })());
+  matchRecordsWritten.catch(() => undefined);
+  let params = stored;
   if (!params) {
     // m is estimated from the candidate pairs: a spread sample of 300,000 is plenty.
     const step = Math.max(1, Math.floor(pairCodes.length / 300_000));
@@ -203,13 +213,13 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
       sample.push([entities[i].features, entities[j].features]);
     }
     params = estimate(kind, entities.map((entity) => entity.features), sample);
-    await sql`insert into hub.match_models (workspace_id, kind, params) values (${workspaceId}, ${kind}, ${sql.json(params as never)})
-              on conflict (workspace_id, kind) do update set params = excluded.params, trained_at = now()`;
   }
   lap('train');
 
   const edges: Edge[] = [];
+  const breathe = breather();
   for (let index = 0; index < pairCodes.length; index++) {
+    if ((index & 0x3fff) === 0) await breathe();
     const code = pairCodes[index];
     const i = Math.floor(code / n);
     const left = entities[i].features;
@@ -220,24 +230,34 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
   lap('score');
 
   const byId = new Map(entities.map((entity) => [entity.features.id, entity]));
-  const overrides = await loadOverrides(sql, workspaceId, kind);
   const clustering = clusterWith(kind, params, settings, [...byId.keys()], edges, overrides, byId);
   edges.length = 0;
   lap('cluster');
 
-  await sql`delete from hub.match_records where workspace_id = ${workspaceId} and kind = ${kind}`;
-  await copyRows(sql, 'hub.match_records', ['source_record_id', 'workspace_id', 'kind', 'features', 'keys'], (function* () {
-    for (const { features } of entities) yield [features.id, workspaceId, kind, asJson(features), blockingKeys(kind, features)];
-  })());
+  await matchRecordsWritten;
   // Fold the GIN index's pending list into the index now: left as it is, every incremental
   // lookup would scan it whole (1,000 new records against 100,000 took a minute).
   await sql`select gin_clean_pending_list('hub.match_records_keys_idx'::regclass)`;
+  if (!stored) {
+    await sql`insert into hub.match_models (workspace_id, kind, params) values (${workspaceId}, ${kind}, ${sql.json(params as never)})
+              on conflict (workspace_id, kind) do update set params = excluded.params, trained_at = now()`;
+  }
   lap('write_match_records');
   const events = await writeClusters(sql, workspaceId, kind, byId, clustering, { all: true, params, settings });
   lap('write_golden');
   return {
     kind, records: entities.length, candidate_pairs: pairCodes.length, all_pairs: (n * (n - 1)) / 2, oversized_blocks: oversized.sort((x, y) => y.records - x.records).slice(0, 20),
     clusters: new Set(clustering.anchorOf.values()).size, review_candidates: clustering.candidates.length, events, timings_ms: timings,
+  };
+}
+
+/** Lets pending I/O (a COPY being fed) run between slices of a long computation, about every 20 ms. */
+function breather(): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last < 20) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    last = performance.now();
   };
 }
 
