@@ -139,7 +139,7 @@ const nameToken = (field: 'first' | 'last', m: number[], u: number[]): Compariso
 };
 
 function overlap(x: string[], y: string[]): boolean {
-  for (const value of x) if (y.includes(value)) return true;
+  for (let i = 0; i < x.length; i++) for (let j = 0; j < y.length; j++) if (x[i] === y[j]) return true;
   return false;
 }
 
@@ -477,16 +477,23 @@ export interface OrganizationFact {
   tax_id: string | null;
 }
 
+/**
+ * Every field present from the start, in one order, absent ones undefined (JSON leaves them
+ * out): all records then share one object shape, and the comparisons that read millions of
+ * pairs stay monomorphic.
+ */
+function blankFeatures(id: number, connection: string, emails: string[], phones: string[], domains: string[]): Features {
+  return {
+    id, connection, exclusive: undefined, first: undefined, last: undefined, firstKey: undefined, lastKey: undefined, name: undefined, script: undefined,
+    emails, phones, domains, dob: undefined, postcode: undefined, city: undefined, address: undefined, nid: undefined,
+  };
+}
+
 export function personFeatures(fact: PersonFact, region: CountryCode, exclusive: boolean): Features {
   const parsed = parsePersonName({ name: fact.name, first: fact.first_name, last: fact.last_name });
   const emails = unique(fact.emails.map((email) => normalizeEmail(email)));
-  const features: Features = {
-    id: Number(fact.source_record_id),
-    connection: fact.connection_id,
-    emails,
-    phones: unique(fact.phones.map((phone) => normalizePhone(phone, region))),
-    domains: unique(emails.map((email) => companyDomain(email))),
-  };
+  const features = blankFeatures(Number(fact.source_record_id), fact.connection_id, emails,
+    unique(fact.phones.map((phone) => normalizePhone(phone, region))), unique(emails.map((email) => companyDomain(email))));
   if (exclusive) features.exclusive = fact.connection_id;
   const written = fact.name ?? fact.last_name ?? fact.first_name;
   if (written) features.script = CYRILLIC.test(written) ? 'cyrillic' : 'latin';
@@ -527,13 +534,8 @@ const CYRILLIC = /[\u0400-\u04ff]/;
 
 export function organizationFeatures(fact: OrganizationFact, region: CountryCode): Features {
   const name = fact.name ? normalizeOrganizationName(fact.name) : '';
-  const features: Features = {
-    id: Number(fact.source_record_id),
-    connection: fact.connection_id,
-    emails: [],
-    phones: unique(fact.phones.map((phone) => normalizePhone(phone, region))),
-    domains: unique(fact.domains.map((domain) => domain.trim().toLowerCase().replace(/^www\./, ''))),
-  };
+  const features = blankFeatures(Number(fact.source_record_id), fact.connection_id, [],
+    unique(fact.phones.map((phone) => normalizePhone(phone, region))), unique(fact.domains.map((domain) => domain.trim().toLowerCase().replace(/^www\./, ''))));
   if (name) features.name = name;
   const taxId = fact.tax_id ? normalizeCode(fact.tax_id) : undefined;
   if (taxId) features.nid = taxId;

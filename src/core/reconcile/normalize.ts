@@ -419,6 +419,60 @@ export function jaroWinkler(a: string, b: string): number {
   const lengthA = a.length;
   const lengthB = b.length;
   if (lengthA === 0 || lengthB === 0) return 0;
+  // Names are short: which characters matched fits in two 31-bit masks, the hot path of scoring.
+  if (lengthA <= 31 && lengthB <= 31) jaroMatchesShort(a, b);
+  else jaroMatchesLong(a, b);
+  const matches = jaroMatches;
+  const halfTranspositions = jaroHalfTranspositions;
+  if (matches === 0) return 0;
+  const jaro = (matches / lengthA + matches / lengthB + (matches - halfTranspositions / 2) / matches) / 3;
+  if (jaro <= 0.7) return jaro;
+  let prefix = 0;
+  const prefixLimit = Math.min(4, lengthA, lengthB);
+  while (prefix < prefixLimit && a.charCodeAt(prefix) === b.charCodeAt(prefix)) prefix++;
+  return jaro + prefix * 0.1 * (1 - jaro);
+}
+
+// What the two matchers below found (module state, so the hot path allocates nothing).
+let jaroMatches = 0;
+let jaroHalfTranspositions = 0;
+
+/** Jaro's matching characters (each of b's used once, first come first served, within the window) and half-transpositions. */
+function jaroMatchesShort(a: string, b: string): void {
+  const lengthA = a.length;
+  const lengthB = b.length;
+  const window = Math.max(0, (Math.max(lengthA, lengthB) >> 1) - 1);
+  let inA = 0;
+  let inB = 0;
+  let matches = 0;
+  for (let i = 0; i < lengthA; i++) {
+    const code = a.charCodeAt(i);
+    const to = Math.min(i + window + 1, lengthB);
+    for (let j = Math.max(0, i - window); j < to; j++) {
+      if ((inB & (1 << j)) === 0 && b.charCodeAt(j) === code) {
+        inA |= 1 << i;
+        inB |= 1 << j;
+        matches++;
+        break;
+      }
+    }
+  }
+  let halfTranspositions = 0;
+  if (matches > 0) {
+    for (let i = 0, j = 0; i < lengthA; i++) {
+      if ((inA & (1 << i)) === 0) continue;
+      while ((inB & (1 << j)) === 0) j++;
+      if (a.charCodeAt(i) !== b.charCodeAt(j)) halfTranspositions++;
+      j++;
+    }
+  }
+  jaroMatches = matches;
+  jaroHalfTranspositions = halfTranspositions;
+}
+
+function jaroMatchesLong(a: string, b: string): void {
+  const lengthA = a.length;
+  const lengthB = b.length;
   if (matchedA.length < lengthA) matchedA = new Uint8Array(lengthA * 2);
   if (matchedB.length < lengthB) matchedB = new Uint8Array(lengthB * 2);
   matchedA.fill(0, 0, lengthA);
@@ -437,20 +491,17 @@ export function jaroWinkler(a: string, b: string): number {
       }
     }
   }
-  if (matches === 0) return 0;
   let halfTranspositions = 0;
-  for (let i = 0, j = 0; i < lengthA; i++) {
-    if (matchedA[i] === 0) continue;
-    while (matchedB[j] === 0) j++;
-    if (a.charCodeAt(i) !== b.charCodeAt(j)) halfTranspositions++;
-    j++;
+  if (matches > 0) {
+    for (let i = 0, j = 0; i < lengthA; i++) {
+      if (matchedA[i] === 0) continue;
+      while (matchedB[j] === 0) j++;
+      if (a.charCodeAt(i) !== b.charCodeAt(j)) halfTranspositions++;
+      j++;
+    }
   }
-  const jaro = (matches / lengthA + matches / lengthB + (matches - halfTranspositions / 2) / matches) / 3;
-  if (jaro <= 0.7) return jaro;
-  let prefix = 0;
-  const prefixLimit = Math.min(4, lengthA, lengthB);
-  while (prefix < prefixLimit && a.charCodeAt(prefix) === b.charCodeAt(prefix)) prefix++;
-  return jaro + prefix * 0.1 * (1 - jaro);
+  jaroMatches = matches;
+  jaroHalfTranspositions = halfTranspositions;
 }
 
 let previousRow = new Int32Array(64);
