@@ -124,18 +124,11 @@ export function cluster(
     for (let member = root; member !== -1; member = next[member]) members.push(member);
     return members;
   };
-  // Guard weights, memoized (a refused merge is often tried again through another edge), and
-  // always scored smaller id first, so that the order clusters meet in cannot change a score.
-  const weights = new Map<number, number>();
-  const weightOf = (x: number, y: number): number => {
-    const key = x < y ? x * count + y : y * count + x;
-    let weight = weights.get(key);
-    if (weight === undefined) {
-      weight = ids[x] < ids[y] ? scorer.weight(ids[x], ids[y]) : scorer.weight(ids[y], ids[x]);
-      weights.set(key, weight);
-    }
-    return weight;
-  };
+  // Guard scores, smaller id first, so that the order clusters meet in cannot change a score.
+  const weightOf = (x: number, y: number): number => (ids[x] < ids[y] ? scorer.weight(ids[x], ids[y]) : scorer.weight(ids[y], ids[x]));
+  // Per pair of clusters, a cross pair the guard refused: clusters only grow, so while its two
+  // records are still on either side, the next edge between those clusters is refused at once.
+  const refusedAcross = new Map<number, number>();
   const blocked = (left: number, right: number): 'admin' | 'limit' | 'guard' | undefined => {
     const crossPairs = size[left] * size[right];
     if (cannotPairs.length > 0) {
@@ -154,8 +147,22 @@ export function cluster(
     if (leftSources && rightSources) for (const source of rightSources) if (leftSources.has(source)) return 'limit';
     // Cross pairs are few (clusters hold a handful of records); oversized ones are not re-checked in full.
     if (crossPairs <= 400) {
+      const clusters = left < right ? left * count + right : right * count + left;
+      const known = refusedAcross.get(clusters);
+      if (known !== undefined) {
+        const x = find(Math.floor(known / count));
+        const y = find(known % count);
+        if ((x === left && y === right) || (x === right && y === left)) return 'guard';
+      }
       const rightMembers = membersOf(right);
-      for (const x of membersOf(left)) for (const y of rightMembers) if (weightOf(x, y) < thresholds.guard) return 'guard';
+      for (const x of membersOf(left)) {
+        for (const y of rightMembers) {
+          if (weightOf(x, y) < thresholds.guard) {
+            refusedAcross.set(clusters, x * count + y);
+            return 'guard';
+          }
+        }
+      }
     }
     return undefined;
   };
