@@ -53,3 +53,19 @@ export const rollupClock = hub.table('rollup_clock', {
   id: integer('id').primaryKey(),
   checkedUntil: at('checked_until').notNull(),
 });
+
+/**
+ * Which golden customer a fact's customer_ref names: per connection and external id, the
+ * customer linked to the lowest live person record with that id. Kept by the rollup drain
+ * from the `links` marks (and rebuilt whole on a full refresh), so that every metric joins
+ * it by equality instead of resolving source person → link for every fact it reads.
+ */
+export const customerRefs = hub.table('customer_refs', {
+  workspaceId: uuid('workspace_id').notNull(),
+  connectionId: uuid('connection_id').notNull(),
+  externalId: text('external_id').notNull(),
+  customerId: uuid('customer_id').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.workspaceId, t.connectionId, t.externalId] }),
+  index('customer_refs_customer_idx').on(t.workspaceId, t.customerId),
+]);
