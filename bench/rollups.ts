@@ -145,7 +145,7 @@ function byFamily(stats: RollupStats): string {
 
 let nextId = 100_000_000;
 
-async function seed(sql: Sql, workspaceId: string, connectionId: string, sizes: Sizes, start: number, end: number): Promise<void> {
+export async function seed(sql: Sql, workspaceId: string, connectionId: string, sizes: Sizes, start: number, end: number): Promise<void> {
   const random = prng(42);
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)];
   const when = () => new Date(start + random() * (end - start));
@@ -205,7 +205,7 @@ async function seed(sql: Sql, workspaceId: string, connectionId: string, sizes: 
  * active in the last 30 (what a daily sync brings). Scattered: any open invoice, paid within
  * 40 days of its issue; any thread, a reply within 2 days of its last message.
  */
-async function page(sql: Sql, workspaceId: string, connectionId: string, sizes: Sizes, window: { from: number; to: number; recent: boolean }, seed: number): Promise<void> {
+export async function page(sql: Sql, workspaceId: string, connectionId: string, sizes: Sizes, window: { from: number; to: number; recent: boolean }, seed: number): Promise<void> {
   const random = prng(seed);
   const when = () => new Date(window.from + random() * (window.to - window.from));
   const since = (days: number) => new Date(window.recent ? window.to - days * DAY : window.from);
@@ -236,7 +236,7 @@ async function page(sql: Sql, workspaceId: string, connectionId: string, sizes: 
 }
 
 /** Two golden customers become one, as an admin merge leaves the links. */
-async function mergeTwo(sql: Sql, workspaceId: string): Promise<void> {
+export async function mergeTwo(sql: Sql, workspaceId: string): Promise<void> {
   await sql.begin(async (tx) => {
     const [a, b] = await tx<{ customer_id: string; source_record_id: string }[]>`
       select customer_id, source_record_id from canonical.customer_links where workspace_id = ${workspaceId} order by source_record_id limit 2`;

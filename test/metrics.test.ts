@@ -377,6 +377,8 @@ describe('incremental equals a full rebuild', () => {
           if (index === 1) await tx`update canonical.payments set refunded_amount = amount where source_record_id = ${row.id}`;
           if (index === 2) await tx`update canonical.payments set deleted_at = now() where source_record_id = ${row.id}`;
         }
+        // A client's record tombstoned in its source (or back again): its facts name no customer now (or again).
+        if (page % 2 === 1) await tx`update canonical.source_people set deleted_at = case when deleted_at is null then now() end where workspace_id = ${workspaceId} and external_id = ${`c${page}`}`;
         await enqueueDerive(tx as never, workspaceId);
       });
       await settled(workspaceId);

@@ -99,7 +99,8 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
       select coalesce(bool_or(family = 'all'), false) as everything, count(*)::int as marks from rollup_marks`;
     const full = options.full === true || everything;
     if (!full && marks === 0) return { full, periods: 0, rows_changed: 0, rows_removed: 0, events: 0, ms: Math.round(performance.now() - started), timings_ms: {} };
-    if (!full) await expandMarks(tx, workspaceId);
+    if (full) await resolveCustomerRefs(tx, workspaceId, null);
+    else await expandMarks(tx, workspaceId);
 
     await tx`create temp table rollup_ranges (period date primary key, lo timestamptz not null, hi timestamptz not null) on commit drop`;
     await tx`create temp table rollup_fresh (metric text, period_start date, dimension text, dimension_value text, currency text, value float8, count bigint, inputs jsonb) on commit drop`;
@@ -155,7 +156,9 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
 
 /**
  * Marks that name a thing rather than a time become times: a thread → its messages' times;
- * a person record whose golden customer changed → the times of every fact it is the customer of.
+ * a person record whose golden customer changed (`links`, by record id) or that was deleted
+ * (`people`, by connection|external id) → its reference is re-resolved in hub.customer_refs
+ * and the times of every fact naming it are marked.
  */
 async function expandMarks(tx: Sql, workspaceId: string): Promise<void> {
   await tx`
@@ -165,16 +168,44 @@ async function expandMarks(tx: Sql, workspaceId: string): Promise<void> {
     join canonical.messages m on m.workspace_id = ${workspaceId} and m.connection_id = split_part(d.ref, '|', 1)::uuid
       and m.thread_ref = substr(d.ref, length(split_part(d.ref, '|', 1)) + 2)
     where m.sent_at is not null`;
+  await tx`create temp table rollup_refs (connection_id uuid, external_id text, primary key (connection_id, external_id)) on commit drop`;
+  const refs = await tx`
+    insert into rollup_refs
+    select sp.connection_id, sp.external_id
+    from (select distinct ref::bigint as id from rollup_marks where family = 'links') d
+    join canonical.source_people sp on sp.source_record_id = d.id and sp.workspace_id = ${workspaceId}
+    union
+    select split_part(ref, '|', 1)::uuid, substr(ref, length(split_part(ref, '|', 1)) + 2) from rollup_marks where family = 'people'`;
+  if (refs.count === 0) return;
+  await resolveCustomerRefs(tx, workspaceId, 'rollup_refs');
   for (const facts of CUSTOMER_FACTS) {
     await tx.unsafe(`
       insert into rollup_marks (family, at)
       select $2, t.at
-      from (select distinct ref::bigint as id from rollup_marks where family = 'links') d
-      join canonical.source_people sp on sp.source_record_id = d.id
-      join canonical.${facts.table} f on f.workspace_id = $1 and f.connection_id = sp.connection_id and f.customer_ref = sp.external_id
+      from rollup_refs k
+      join canonical.${facts.table} f on f.workspace_id = $1 and f.connection_id = k.connection_id and f.customer_ref = k.external_id
       cross join lateral (values ${facts.columns.map((column) => `(f.${column})`).join(', ')}) t(at)
       where t.at is not null`, [workspaceId, facts.family]);
   }
+}
+
+/**
+ * hub.customer_refs for the references in `keysTable` (connection_id, external_id), or for the
+ * whole workspace (null): the customer linked to the lowest live person record of that
+ * connection with that external id; none when no live record is linked.
+ */
+async function resolveCustomerRefs(tx: Sql, workspaceId: string, keysTable: string | null): Promise<void> {
+  const scoped = keysTable !== null;
+  await tx.unsafe(scoped
+    ? `delete from hub.customer_refs r using ${keysTable} k where r.workspace_id = $1 and r.connection_id = k.connection_id and r.external_id = k.external_id`
+    : `delete from hub.customer_refs where workspace_id = $1`, [workspaceId]);
+  await tx.unsafe(`
+    insert into hub.customer_refs (workspace_id, connection_id, external_id, customer_id)
+    select distinct on (sp.connection_id, sp.external_id) $1::uuid, sp.connection_id, sp.external_id, cl.customer_id
+    from ${scoped ? `${keysTable} k join canonical.source_people sp on sp.connection_id = k.connection_id and sp.external_id = k.external_id` : 'canonical.source_people sp'}
+    join canonical.customer_links cl on cl.source_record_id = sp.source_record_id
+    where sp.workspace_id = $1 and sp.deleted_at is null
+    order by sp.connection_id, sp.external_id, sp.source_record_id`, [workspaceId]);
 }
 
 /** The periods (local dates) a family must recompute, as a SELECT of one date column. $1 workspace, $2 zone, $3 grain. */
