@@ -144,6 +144,10 @@ function byFamily(stats: RollupStats): string {
 }
 
 let nextId = 100_000_000;
+/** For a harness that adds pages to a kept database: ids above what is there. */
+export function startIdsAt(id: number): void {
+  nextId = id;
+}
 
 export async function seed(sql: Sql, workspaceId: string, connectionId: string, sizes: Sizes, start: number, end: number): Promise<void> {
   const random = prng(42);

@@ -246,17 +246,12 @@ const CUSTOMERS_STATEMENTS = [
     where pc.customer_id is not null`,
   `analyze rollup_pays`,
   `drop table if exists rollup_firsts`,
-  // Each record's first payment is the first entry of the (workspace, connection, customer, paid_at) index that counts.
+  // First payments come from hub.customer_firsts, which the drain keeps (see refreshFirsts).
   `create temp table rollup_firsts on commit drop as
-    select c.customer_id, min(fp.first_at) as first_at
+    select fi.customer_id, fi.first_paid_at as first_at
     from (select distinct customer_id from rollup_pays where this_period) c
-    join hub.customer_refs r on r.workspace_id = $1 and r.customer_id = c.customer_id
-    cross join lateral (
-      select min(f.paid_at) as first_at from canonical.payments f
-      where f.workspace_id = $1 and f.connection_id = r.connection_id and f.customer_ref = r.external_id
-        and f.deleted_at is null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0) fp
-    where $2::text is not null and $3::text is not null
-    group by c.customer_id`,
+    join hub.customer_firsts fi on fi.workspace_id = $1 and fi.customer_id = c.customer_id
+    where $2::text is not null and $3::text is not null`,
   `analyze rollup_firsts`,
   `with marked as (
     select coalesce(t.period, p.period) as period, coalesce(t.owner, p.owner) as owner,
@@ -315,17 +310,20 @@ export async function computeFamily(tx: Sql, family: Family, workspaceId: string
   await tx.unsafe(text, [workspaceId, timeZone, grain]);
 }
 
-/** Which table and time columns feed each family (the periods a dirty time of that table touches). */
+/**
+ * The dirty-mark families whose times a family recomputes (migration 0008 marks each time
+ * column under the family that reads it; `customers` marks are first payments that moved).
+ */
 export const FAMILY_SOURCES: Record<Family, { dirty: string[] }> = {
   payments: { dirty: ['payments'] },
   invoices: { dirty: ['invoices'] },
-  invoices_due: { dirty: ['invoices'] },
-  deals_closed: { dirty: ['deals'] },
-  deals_open: { dirty: ['deals'] },
+  invoices_due: { dirty: ['invoices_due'] },
+  deals_closed: { dirty: ['deals_closed'] },
+  deals_open: { dirty: ['deals_open'] },
   tasks: { dirty: ['tasks'] },
   messages: { dirty: ['messages'] },
   satisfaction: { dirty: ['satisfaction'] },
   costs: { dirty: ['costs'] },
-  customers: { dirty: ['payments'] },
-  derived: { dirty: ['payments', 'invoices', 'costs', 'deals'] },
+  customers: { dirty: ['payments', 'customers'] },
+  derived: { dirty: ['payments', 'invoices', 'costs', 'deals_closed'] },
 };

@@ -57,13 +57,13 @@ const FAMILY_TIME: Record<Exclude<Family, 'customers' | 'derived'>, { table: str
   costs: { table: 'costs', column: 'incurred_at' },
 };
 
-/** Fact tables that name a customer: a change of golden customer (merge, split) touches their times. */
-const CUSTOMER_FACTS: { table: string; family: string; columns: string[] }[] = [
-  { table: 'payments', family: 'payments', columns: ['paid_at'] },
-  { table: 'invoices', family: 'invoices', columns: ['issued_at', 'due_at', 'paid_at'] },
-  { table: 'deals', family: 'deals', columns: ['created_at', 'closed_at'] },
-  { table: 'tasks', family: 'tasks', columns: ['due_at'] },
-  { table: 'satisfaction_responses', family: 'satisfaction', columns: ['answered_at'] },
+/** Fact tables that name a customer, and their time columns by family: a change of golden customer (merge, split) touches those times. */
+const CUSTOMER_FACTS: { table: string; times: [column: string, family: string][] }[] = [
+  { table: 'payments', times: [['paid_at', 'payments']] },
+  { table: 'invoices', times: [['paid_at', 'invoices'], ['due_at', 'invoices_due']] },
+  { table: 'deals', times: [['closed_at', 'deals_closed'], ['created_at', 'deals_open']] },
+  { table: 'tasks', times: [['due_at', 'tasks']] },
+  { table: 'satisfaction_responses', times: [['answered_at', 'satisfaction']] },
 ];
 
 export interface RollupStats {
@@ -99,8 +99,10 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
       select coalesce(bool_or(family = 'all'), false) as everything, count(*)::int as marks from rollup_marks`;
     const full = options.full === true || everything;
     if (!full && marks === 0) return { full, periods: 0, rows_changed: 0, rows_removed: 0, events: 0, ms: Math.round(performance.now() - started), timings_ms: {} };
-    if (full) await resolveCustomerRefs(tx, workspaceId, null);
-    else await expandMarks(tx, workspaceId);
+    if (full) {
+      await resolveCustomerRefs(tx, workspaceId, null);
+      await refreshFirsts(tx, workspaceId, null);
+    } else await expandMarks(tx, workspaceId);
 
     await tx`create temp table rollup_ranges (period date primary key, lo timestamptz not null, hi timestamptz not null) on commit drop`;
     await tx`create temp table rollup_fresh (metric text, period_start date, dimension text, dimension_value text, currency text, value float8, count bigint, inputs jsonb) on commit drop`;
@@ -176,17 +178,73 @@ async function expandMarks(tx: Sql, workspaceId: string): Promise<void> {
     join canonical.source_people sp on sp.source_record_id = d.id and sp.workspace_id = ${workspaceId}
     union
     select split_part(ref, '|', 1)::uuid, substr(ref, length(split_part(ref, '|', 1)) + 2) from rollup_marks where family = 'people'`;
-  if (refs.count === 0) return;
-  await resolveCustomerRefs(tx, workspaceId, 'rollup_refs');
-  for (const facts of CUSTOMER_FACTS) {
-    await tx.unsafe(`
-      insert into rollup_marks (family, at)
-      select $2, t.at
-      from rollup_refs k
-      join canonical.${facts.table} f on f.workspace_id = $1 and f.connection_id = k.connection_id and f.customer_ref = k.external_id
-      cross join lateral (values ${facts.columns.map((column) => `(f.${column})`).join(', ')}) t(at)
-      where t.at is not null`, [workspaceId, facts.family]);
+  // Customers whose first payment may have moved: those the payments marks name, and those a
+  // re-resolved reference named before or names now.
+  await tx`create temp table rollup_payers (customer_id uuid primary key) on commit drop`;
+  const [{ everyone }] = await tx<{ everyone: boolean }[]>`
+    select exists (select 1 from rollup_marks where family = 'payers' and ref is null) as everyone`;
+  if (refs.count > 0) {
+    await tx`insert into rollup_payers select distinct r.customer_id from rollup_refs k join hub.customer_refs r on r.workspace_id = ${workspaceId} and r.connection_id = k.connection_id and r.external_id = k.external_id`;
+    await resolveCustomerRefs(tx, workspaceId, 'rollup_refs');
+    await tx`insert into rollup_payers select distinct r.customer_id from rollup_refs k join hub.customer_refs r on r.workspace_id = ${workspaceId} and r.connection_id = k.connection_id and r.external_id = k.external_id on conflict do nothing`;
+    for (const facts of CUSTOMER_FACTS) {
+      await tx.unsafe(`
+        insert into rollup_marks (family, at)
+        select t.family, t.at
+        from rollup_refs k
+        join canonical.${facts.table} f on f.workspace_id = $1 and f.connection_id = k.connection_id and f.customer_ref = k.external_id
+        cross join lateral (values ${facts.times.map(([column, family]) => `('${family}', f.${column})`).join(', ')}) t(family, at)
+        where t.at is not null`, [workspaceId]);
+    }
   }
+  if (!everyone) {
+    await tx`
+      insert into rollup_payers
+      select distinct r.customer_id
+      from (select distinct ref from rollup_marks where family = 'payers') d
+      join hub.customer_refs r on r.workspace_id = ${workspaceId} and r.connection_id = split_part(d.ref, '|', 1)::uuid
+        and r.external_id = substr(d.ref, length(split_part(d.ref, '|', 1)) + 2)
+      on conflict do nothing`;
+  }
+  await refreshFirsts(tx, workspaceId, everyone ? null : 'rollup_payers');
+}
+
+/**
+ * hub.customer_firsts for the customers in `customersTable` (customer_id), or for the whole
+ * workspace (null). Where a customer's first payment moved, its old and new times are marked
+ * `customers`: new and returning customers change in those periods.
+ */
+async function refreshFirsts(tx: Sql, workspaceId: string, customersTable: string | null): Promise<void> {
+  const scoped = customersTable !== null;
+  await tx.unsafe(`
+    with fresh as (
+      select r.customer_id, min(f.paid_at) as first_paid_at
+      from ${scoped ? `${customersTable} c join hub.customer_refs r on r.workspace_id = $1 and r.customer_id = c.customer_id` : 'hub.customer_refs r'}
+      join canonical.payments f on f.workspace_id = $1 and f.connection_id = r.connection_id and f.customer_ref = r.external_id
+      where r.workspace_id = $1 and f.deleted_at is null and f.paid_at is not null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
+      group by r.customer_id
+    ),
+    old as (
+      select o.customer_id, o.first_paid_at from hub.customer_firsts o
+      ${scoped ? `join ${customersTable} c on c.customer_id = o.customer_id` : ''}
+      where o.workspace_id = $1
+    ),
+    changed as (
+      select coalesce(n.customer_id, o.customer_id) as customer_id, o.first_paid_at as old_at, n.first_paid_at as new_at
+      from fresh n full join old o on o.customer_id = n.customer_id
+      where n.first_paid_at is distinct from o.first_paid_at
+    ),
+    removed as (
+      delete from hub.customer_firsts d using changed c
+      where d.workspace_id = $1 and d.customer_id = c.customer_id and c.new_at is null
+    ),
+    upserted as (
+      insert into hub.customer_firsts (workspace_id, customer_id, first_paid_at)
+      select $1, customer_id, new_at from changed where new_at is not null
+      on conflict (workspace_id, customer_id) do update set first_paid_at = excluded.first_paid_at
+    )
+    ${scoped ? `insert into rollup_marks (family, at) select 'customers', t.at from changed cross join lateral (values (old_at), (new_at)) t(at) where t.at is not null` : 'select 1'}`,
+  [workspaceId]);
 }
 
 /**
@@ -219,25 +277,19 @@ function periodsQuery(family: Family, full: boolean): string {
       : `select distinct ${local('at')} from rollup_marks where family in ('payments', 'invoices', 'costs', 'deals') and at is not null`;
   }
   if (family === 'customers') {
-    // New and returning depend on every earlier payment, retention on the period before:
-    // from the earliest touched period on, and the period after each period with payments.
-    // As an instant, so the payments after it come from the (workspace, paid_at) index.
-    const from = full
-      ? `'-infinity'::timestamptz`
-      : `(select min(${local('at')})::timestamp at time zone $2 from rollup_marks where family = 'payments' and at is not null)`;
+    // A period's active customers change with its payments, its new and returning ones with the
+    // first payments that moved into or out of it (customers marks), its retention with the
+    // period before: the marked periods and the period after each.
+    if (full) {
+      return `
+        select distinct p from canonical.payments f
+        cross join lateral (values (${local('f.paid_at')}), ((${local('f.paid_at')} + ${step})::date)) t(p)
+        where f.workspace_id = $1 and f.deleted_at is null`;
+    }
     return `
-      select distinct p from (
-        select ${local('f.paid_at')} as p from canonical.payments f
-        where f.workspace_id = $1 and f.deleted_at is null and f.paid_at >= ${from}
-        union all
-        select (${local('f.paid_at')} + ${step})::date from canonical.payments f
-        where f.workspace_id = $1 and f.deleted_at is null and f.paid_at >= ${from}
-        union all
-        select ${local('at')} from rollup_marks where family = 'payments' and at is not null
-        union all
-        -- The period after a touched one, even when no payment is left in it (its retention goes).
-        select (${local('at')} + ${step})::date from rollup_marks where family = 'payments' and at is not null
-      ) touched(p)`;
+      select distinct p from rollup_marks m
+      cross join lateral (values (${local('m.at')}), ((${local('m.at')} + ${step})::date)) t(p)
+      where m.family in ('payments', 'customers') and m.at is not null`;
   }
   const { table, column } = FAMILY_TIME[family];
   if (full) return `select distinct ${local(`f.${column}`)} from canonical.${table} f where f.workspace_id = $1 and f.${column} is not null`;
@@ -272,21 +324,34 @@ interface FamilyChanges {
 /** Writes rollup_fresh over the family's rows of the grain in rollup_ranges (all of them when full): changed rows only. */
 async function writeFamily(tx: Sql, workspaceId: string, grain: string, metrics: string[], full: boolean): Promise<FamilyChanges> {
   const [result] = await tx<{ upserted: number; removed: number; from: string | null; to: string | null; rows: ChangedRow[] | null }[]>`
-    with removed as (
-      delete from canonical.metric_rollups m
+    with existing as (
+      select m.metric, m.period_start, m.dimension, m.dimension_value, m.currency, m.value, m.count, m.inputs
+      from canonical.metric_rollups m
       where m.workspace_id = ${workspaceId} and m.grain = ${grain} and m.metric = any(${metrics}::text[])
         ${full ? tx`` : tx`and m.period_start in (select period from rollup_ranges)`}
-        and not exists (
-          select 1 from rollup_fresh n
-          where n.metric = m.metric and n.period_start = m.period_start and n.dimension = m.dimension and n.dimension_value = m.dimension_value and n.currency = m.currency)
+    ),
+    -- One pass over the old and the fresh rows: only differences are written (most rows of a
+    -- recomputed month are what they were).
+    diff as (
+      select coalesce(n.metric, e.metric) as metric, coalesce(n.period_start, e.period_start) as period_start,
+        coalesce(n.dimension, e.dimension) as dimension, coalesce(n.dimension_value, e.dimension_value) as dimension_value,
+        coalesce(n.currency, e.currency) as currency, n.value, n.count, n.inputs, n.metric is null as gone
+      from rollup_fresh n
+      full join existing e on e.metric = n.metric and e.period_start = n.period_start and e.dimension = n.dimension
+        and e.dimension_value = n.dimension_value and e.currency = n.currency
+      where n.metric is null or e.metric is null or (n.value, n.count, n.inputs) is distinct from (e.value, e.count, e.inputs)
+    ),
+    removed as (
+      delete from canonical.metric_rollups m using diff d
+      where d.gone and m.workspace_id = ${workspaceId} and m.grain = ${grain} and m.metric = d.metric and m.period_start = d.period_start
+        and m.dimension = d.dimension and m.dimension_value = d.dimension_value and m.currency = d.currency
       returning m.metric, m.period_start, m.dimension, m.dimension_value, m.currency
     ),
     upserted as (
       insert into canonical.metric_rollups as m (workspace_id, metric, grain, period_start, dimension, dimension_value, currency, value, count, inputs)
-      select ${workspaceId}, metric, ${grain}, period_start, dimension, dimension_value, currency, value, count, inputs from rollup_fresh
+      select ${workspaceId}, metric, ${grain}, period_start, dimension, dimension_value, currency, value, count, inputs from diff where not gone
       on conflict (workspace_id, metric, grain, dimension, period_start, dimension_value, currency) do update
         set value = excluded.value, count = excluded.count, inputs = excluded.inputs, updated_at = now()
-        where (m.value, m.count, m.inputs) is distinct from (excluded.value, excluded.count, excluded.inputs)
       returning m.metric, m.period_start, m.dimension, m.dimension_value, m.currency, m.value, m.count, m.inputs
     ),
     changed as (

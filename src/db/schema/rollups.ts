@@ -69,3 +69,14 @@ export const customerRefs = hub.table('customer_refs', {
   primaryKey({ columns: [t.workspaceId, t.connectionId, t.externalId] }),
   index('customer_refs_customer_idx').on(t.workspaceId, t.customerId),
 ]);
+
+/**
+ * Each golden customer's first payment that counts (net of refunds above zero), for new vs
+ * returning customers: kept by the drain for the customers its `payers` and link marks name,
+ * so that a period's new customers are a join, not a search of every active customer's history.
+ */
+export const customerFirsts = hub.table('customer_firsts', {
+  workspaceId: uuid('workspace_id').notNull(),
+  customerId: uuid('customer_id').notNull(),
+  firstPaidAt: at('first_paid_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.workspaceId, t.customerId] })]);
