@@ -40,8 +40,9 @@ CREATE INDEX messages_thread_idx ON canonical.messages (workspace_id, connection
 --> statement-breakpoint
 -- Marks per family, not per table: an invoice paid marks its paid_at for `invoices` and its
 -- due_at for `invoices_due`, not its issue date for both (TG_ARGV: column=family pairs).
--- Payments also name their payer (`payers`, connection|customer_ref) so the drain can keep
--- hub.customer_firsts; a statement of more than 20,000 payments marks every payer (ref null).
+-- Facts that name a customer also mark the reference (`refs`, connection|customer_ref): the
+-- drain recomputes per-customer rows and first payments (hub.customer_firsts) of those
+-- customers only; a statement of more than 20,000 rows marks every customer (ref null).
 CREATE OR REPLACE FUNCTION hub.rollups_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   pairs text;
@@ -55,8 +56,8 @@ BEGIN
     ELSE
       EXECUTE format('INSERT INTO hub.rollup_dirty (workspace_id, family, at) SELECT DISTINCT r.workspace_id, t.family, date_bin(''15 minutes'', t.at, timestamptz ''2000-01-01 00:00:00+00'') FROM %I r CROSS JOIN LATERAL (VALUES %s) t(family, at) WHERE t.at IS NOT NULL', rows_table, pairs);
     END IF;
-    IF TG_TABLE_NAME = 'payments' THEN
-      EXECUTE format('INSERT INTO hub.rollup_dirty (workspace_id, family, ref) SELECT DISTINCT r.workspace_id, ''payers'', CASE WHEN (SELECT count(*) FROM %I) > 20000 THEN NULL ELSE r.connection_id::text || ''|'' || r.customer_ref END FROM %I r WHERE r.customer_ref IS NOT NULL', rows_table, rows_table);
+    IF TG_TABLE_NAME IN ('payments', 'invoices', 'deals', 'tasks', 'satisfaction_responses') THEN
+      EXECUTE format('INSERT INTO hub.rollup_dirty (workspace_id, family, ref) SELECT DISTINCT r.workspace_id, ''refs'', CASE WHEN (SELECT count(*) FROM %I) > 20000 THEN NULL ELSE r.connection_id::text || ''|'' || r.customer_ref END FROM %I r WHERE r.customer_ref IS NOT NULL', rows_table, rows_table);
     END IF;
   END LOOP;
   RETURN NULL;

@@ -15,9 +15,11 @@ import { METRICS, type Dimension, type Family } from './definitions.js';
 
 export interface FamilyContext {
   businessHours: { days: number[]; start: string; end: string } | null;
+  /** Per-customer rows only for the customers in rollup_customers (the others' facts did not change). */
+  customersScoped: boolean;
 }
 
-const DIMENSION_COLUMN: Record<Exclude<Dimension, 'workspace'>, string> = { owner: 'owner', customer: 'customer_id', connection: 'connection_id' };
+const DIMENSION_COLUMN: Record<Exclude<Dimension, 'workspace'>, string> = { owner: 'owner', customer: 'customer_key', connection: 'connection_id' };
 
 /**
  * The golden customer (and its owner) of a fact `f` with customer_ref: hub.customer_refs,
@@ -30,7 +32,14 @@ const CUSTOMER_OF = `
   left join canonical.customers cu on cu.id = pc.customer_id`;
 
 const period = (column: string) => `date_trunc($3, f.${column} at time zone $2)::date`;
-const inRanges = (table: string, column: string) => `rollup_ranges r join canonical.${table} f on f.workspace_id = $1 and f.${column} >= r.lo and f.${column} < r.hi and f.deleted_at is null`;
+/**
+ * The live facts of `table` whose `column` falls in a range of rollup_ranges, as `f`. One index
+ * range scan per range, always: the subquery is lateral and fenced (offset 0), because the
+ * planner cannot see the ranges' bounds and, joining blind, once read every unpaid invoice and
+ * compared it with every range.
+ */
+const inRanges = (table: string, column: string) => `rollup_ranges r cross join lateral (
+    select * from canonical.${table} f where f.workspace_id = $1 and f.${column} >= r.lo and f.${column} < r.hi and f.deleted_at is null offset 0) f`;
 
 interface Output {
   metric: string;
@@ -59,7 +68,7 @@ interface Spec {
  */
 export const CUSTOMER_GRAINS = ['month'];
 
-function statement(spec: Spec, grain: string): string {
+function statement(spec: Spec, grain: string, context: FamilyContext): string {
   const dims = spec.dims.filter((dim): dim is Exclude<Dimension, 'workspace'> => dim !== 'workspace' && (dim !== 'customer' || CUSTOMER_GRAINS.includes(grain)));
   const bases = spec.currency === 'per_currency' ? [['period', 'currency']] : spec.currency === 'none' ? [['period']] : [['period', 'currency'], ['period']];
   const sets = bases.flatMap((base) => [base, ...dims.map((dim) => [...base, DIMENSION_COLUMN[dim]])]);
@@ -73,15 +82,20 @@ function statement(spec: Spec, grain: string): string {
     return `select '${output.metric}', a.period, a.dimension, a.dimension_value, ${output.currency ? 'a.currency' : `''`}, (${output.value})::float8, (${output.count})::bigint, ${output.inputs}
       from agg a where ${conditions.join(' and ')}`;
   });
+  // The customer grouping set sees only the customers being recomputed; the rest fall in the null group, which is dropped.
+  const customerKey = !dims.includes('customer') ? '' : context.customersScoped
+    ? ', case when x0.customer_id in (select customer_id from rollup_customers) then x0.customer_id end as customer_key'
+    : ', x0.customer_id as customer_key';
   return `
-    with x as (${spec.rows}),
+    with x0 as (${spec.rows}),
+    x as (select x0.*${customerKey} from x0),
     agg as (
       select period, ${spec.currency === 'none' ? `''::text` : 'currency'} as currency, ${currencyFlag} as currency_grouped,
         ${dimension} as dimension, ${dimensionValue} as dimension_value, ${spec.aggregates}
       from x
       group by grouping sets (${sets.map((set) => `(${set.join(', ')})`).join(', ')})
       -- A fact whose customer is unknown has no customer row (it still counts for the workspace).
-      having not (${dims.includes('customer') ? 'grouping(customer_id) = 0 and customer_id is null' : 'false'})
+      having not (${dims.includes('customer') ? 'grouping(customer_key) = 0 and customer_key is null' : 'false'})
     )
     insert into rollup_fresh (metric, period_start, dimension, dimension_value, currency, value, count, inputs)
     ${outputs.join('\nunion all\n')}`;
@@ -203,19 +217,24 @@ function messagesStatement(context: FamilyContext, grain: string): string {
         select distinct f.connection_id, f.thread_ref from ${inRanges('messages', 'sent_at')}
         where f.direction = 'inbound' and f.thread_ref is not null
       ),
+      -- Each thread's first inbound and first reply once (lateral columns, not subqueries the
+      -- select list would run again per use), then kept when its period is one being recomputed.
       t as (
-        select th.connection_id, first_in.at as first_in,
-          (select min(o.sent_at) from canonical.messages o
-            where o.workspace_id = $1 and o.connection_id = th.connection_id and o.thread_ref = th.thread_ref
-              and o.direction = 'outbound' and o.deleted_at is null and o.sent_at > first_in.at) as first_out
+        select th.connection_id, first_in.at as first_in, first_out.at as first_out,
+          date_trunc($3, first_in.at at time zone $2)::date as period
         from threads th
         cross join lateral (
           select min(i.sent_at) as at from canonical.messages i
           where i.workspace_id = $1 and i.connection_id = th.connection_id and i.thread_ref = th.thread_ref and i.direction = 'inbound' and i.deleted_at is null) first_in
+        cross join lateral (
+          select min(o.sent_at) as at from canonical.messages o
+          where o.workspace_id = $1 and o.connection_id = th.connection_id and o.thread_ref = th.thread_ref
+            and o.direction = 'outbound' and o.deleted_at is null and o.sent_at > first_in.at) first_out
+        where first_in.at is not null
       )
-      select date_trunc($3, t.first_in at time zone $2)::date as period, t.connection_id,
+      select t.period, t.connection_id,
         case when t.first_out is not null then ${elapsed} end as seconds, t.first_out is null as unanswered
-      from t join rollup_ranges r on t.first_in >= r.lo and t.first_in < r.hi`,
+      from t where t.period in (select period from rollup_ranges)`,
     dims: ['workspace', 'connection'],
     currency: 'none',
     aggregates: `count(*) filter (where unanswered) as unanswered, ${stats('seconds')}`,
@@ -223,7 +242,7 @@ function messagesStatement(context: FamilyContext, grain: string): string {
       { metric: 'first_response_time', value: 'a.p50', count: 'a.measured', inputs: statsInputs, currency: false, where: 'a.measured > 0' },
       { metric: 'unanswered_threads', value: 'a.unanswered', count: 'a.unanswered', inputs: `'{}'::jsonb`, currency: false },
     ],
-  }, grain);
+  }, grain, context);
 }
 
 /**
@@ -284,12 +303,13 @@ const CUSTOMERS_STATEMENTS = [
  * Ratios across families, from the base rollups just written: average_check = revenue ÷
  * paid_invoices, cost_per_job = costs ÷ completed_jobs, same period, dimension and currency.
  */
-const DERIVED_STATEMENT = `
+const derivedStatement = (context: FamilyContext) => `
   insert into rollup_fresh (metric, period_start, dimension, dimension_value, currency, value, count, inputs)
   select 'average_check', i.period_start, i.dimension, i.dimension_value, i.currency, coalesce(rv.value, 0) / i.value, i.count,
     jsonb_build_object('numerator', coalesce(rv.value, 0), 'denominator', i.value)
   from rollup_ranges r
   join canonical.metric_rollups i on $2::text is not null and i.workspace_id = $1 and i.grain = $3 and i.metric = 'paid_invoices' and i.period_start = r.period and i.value > 0
+    ${context.customersScoped ? `and (i.dimension <> 'customer' or i.dimension_value in (select customer_id::text from rollup_customers))` : ''}
   left join canonical.metric_rollups rv on rv.workspace_id = $1 and rv.grain = $3 and rv.metric = 'revenue' and rv.period_start = i.period_start
     and rv.dimension = i.dimension and rv.dimension_value = i.dimension_value and rv.currency = i.currency
   union all
@@ -306,7 +326,7 @@ export async function computeFamily(tx: Sql, family: Family, workspaceId: string
     for (const text of CUSTOMERS_STATEMENTS) await tx.unsafe(text, text.includes('$1') ? [workspaceId, timeZone, grain] : []);
     return;
   }
-  const text = family === 'messages' ? messagesStatement(context, grain) : family === 'derived' ? DERIVED_STATEMENT : statement(SPECS[family], grain);
+  const text = family === 'messages' ? messagesStatement(context, grain) : family === 'derived' ? derivedStatement(context) : statement(SPECS[family], grain, context);
   await tx.unsafe(text, [workspaceId, timeZone, grain]);
 }
 

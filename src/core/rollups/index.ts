@@ -99,10 +99,15 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
       select coalesce(bool_or(family = 'all'), false) as everything, count(*)::int as marks from rollup_marks`;
     const full = options.full === true || everything;
     if (!full && marks === 0) return { full, periods: 0, rows_changed: 0, rows_removed: 0, events: 0, ms: Math.round(performance.now() - started), timings_ms: {} };
+    // Per-customer rows are recomputed for the customers in rollup_customers only, unless every one may have changed.
+    let customersScoped = false;
     if (full) {
       await resolveCustomerRefs(tx, workspaceId, null);
       await refreshFirsts(tx, workspaceId, null);
-    } else await expandMarks(tx, workspaceId);
+      // Rewritten whole just now: without fresh statistics the planner joins them blind (a 50,000 × 50,000 nested loop).
+      await tx`analyze hub.customer_refs`;
+      await tx`analyze hub.customer_firsts`;
+    } else customersScoped = !(await expandMarks(tx, workspaceId)).everyone;
 
     await tx`create temp table rollup_ranges (period date primary key, lo timestamptz not null, hi timestamptz not null) on commit drop`;
     await tx`create temp table rollup_fresh (metric text, period_start date, dimension text, dimension_value text, currency text, value float8, count bigint, inputs jsonb) on commit drop`;
@@ -120,9 +125,9 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
         // Temp tables get no statistics from autovacuum: without them the planner guesses, badly.
         await tx`analyze rollup_ranges`;
         await tx`truncate rollup_fresh`;
-        if (periods > 0) await computeFamily(tx, family, workspaceId, tz, grain, { businessHours: settings.business_hours });
+        if (periods > 0) await computeFamily(tx, family, workspaceId, tz, grain, { businessHours: settings.business_hours, customersScoped });
         await tx`analyze rollup_fresh`;
-        const changes = await writeFamily(tx, workspaceId, grain, metricsOf(family), full);
+        const changes = await writeFamily(tx, workspaceId, grain, metricsOf(family), full, customersScoped);
         // A rebuild may have written most of the table: derived metrics join it, so give the planner its size.
         if (full && family === 'costs') await tx`analyze canonical.metric_rollups`;
         stats.timings_ms[family] = (stats.timings_ms[family] ?? 0) + Math.round(performance.now() - familyStarted);
@@ -162,7 +167,7 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
  * (`people`, by connection|external id) → its reference is re-resolved in hub.customer_refs
  * and the times of every fact naming it are marked.
  */
-async function expandMarks(tx: Sql, workspaceId: string): Promise<void> {
+async function expandMarks(tx: Sql, workspaceId: string): Promise<{ everyone: boolean }> {
   await tx`
     insert into rollup_marks (family, at)
     select 'messages', m.sent_at
@@ -178,15 +183,15 @@ async function expandMarks(tx: Sql, workspaceId: string): Promise<void> {
     join canonical.source_people sp on sp.source_record_id = d.id and sp.workspace_id = ${workspaceId}
     union
     select split_part(ref, '|', 1)::uuid, substr(ref, length(split_part(ref, '|', 1)) + 2) from rollup_marks where family = 'people'`;
-  // Customers whose first payment may have moved: those the payments marks name, and those a
-  // re-resolved reference named before or names now.
-  await tx`create temp table rollup_payers (customer_id uuid primary key) on commit drop`;
+  // Customers whose facts changed (the refs marks) and those a re-resolved reference named
+  // before or names now: their per-customer rows and first payments are recomputed, no one else's.
+  await tx`create temp table rollup_customers (customer_id uuid primary key) on commit drop`;
   const [{ everyone }] = await tx<{ everyone: boolean }[]>`
-    select exists (select 1 from rollup_marks where family = 'payers' and ref is null) as everyone`;
+    select exists (select 1 from rollup_marks where family = 'refs' and ref is null) as everyone`;
   if (refs.count > 0) {
-    await tx`insert into rollup_payers select distinct r.customer_id from rollup_refs k join hub.customer_refs r on r.workspace_id = ${workspaceId} and r.connection_id = k.connection_id and r.external_id = k.external_id`;
+    await tx`insert into rollup_customers select distinct r.customer_id from rollup_refs k join hub.customer_refs r on r.workspace_id = ${workspaceId} and r.connection_id = k.connection_id and r.external_id = k.external_id`;
     await resolveCustomerRefs(tx, workspaceId, 'rollup_refs');
-    await tx`insert into rollup_payers select distinct r.customer_id from rollup_refs k join hub.customer_refs r on r.workspace_id = ${workspaceId} and r.connection_id = k.connection_id and r.external_id = k.external_id on conflict do nothing`;
+    await tx`insert into rollup_customers select distinct r.customer_id from rollup_refs k join hub.customer_refs r on r.workspace_id = ${workspaceId} and r.connection_id = k.connection_id and r.external_id = k.external_id on conflict do nothing`;
     for (const facts of CUSTOMER_FACTS) {
       await tx.unsafe(`
         insert into rollup_marks (family, at)
@@ -199,14 +204,15 @@ async function expandMarks(tx: Sql, workspaceId: string): Promise<void> {
   }
   if (!everyone) {
     await tx`
-      insert into rollup_payers
+      insert into rollup_customers
       select distinct r.customer_id
-      from (select distinct ref from rollup_marks where family = 'payers') d
+      from (select distinct ref from rollup_marks where family = 'refs') d
       join hub.customer_refs r on r.workspace_id = ${workspaceId} and r.connection_id = split_part(d.ref, '|', 1)::uuid
         and r.external_id = substr(d.ref, length(split_part(d.ref, '|', 1)) + 2)
       on conflict do nothing`;
   }
-  await refreshFirsts(tx, workspaceId, everyone ? null : 'rollup_payers');
+  await refreshFirsts(tx, workspaceId, everyone ? null : 'rollup_customers');
+  return { everyone };
 }
 
 /**
@@ -322,13 +328,14 @@ interface FamilyChanges {
 }
 
 /** Writes rollup_fresh over the family's rows of the grain in rollup_ranges (all of them when full): changed rows only. */
-async function writeFamily(tx: Sql, workspaceId: string, grain: string, metrics: string[], full: boolean): Promise<FamilyChanges> {
+async function writeFamily(tx: Sql, workspaceId: string, grain: string, metrics: string[], full: boolean, customersScoped: boolean): Promise<FamilyChanges> {
   const [result] = await tx<{ upserted: number; removed: number; from: string | null; to: string | null; rows: ChangedRow[] | null }[]>`
     with existing as (
       select m.metric, m.period_start, m.dimension, m.dimension_value, m.currency, m.value, m.count, m.inputs
       from canonical.metric_rollups m
       where m.workspace_id = ${workspaceId} and m.grain = ${grain} and m.metric = any(${metrics}::text[])
         ${full ? tx`` : tx`and m.period_start in (select period from rollup_ranges)`}
+        ${customersScoped ? tx`and (m.dimension <> 'customer' or m.dimension_value in (select customer_id::text from rollup_customers))` : tx``}
     ),
     -- One pass over the old and the fresh rows: only differences are written (most rows of a
     -- recomputed month are what they were).
