@@ -379,6 +379,8 @@ describe('incremental equals a full rebuild', () => {
         }
         // A client's record tombstoned in its source (or back again): its facts name no customer now (or again).
         if (page % 2 === 1) await tx`update canonical.source_people set deleted_at = case when deleted_at is null then now() end where workspace_id = ${workspaceId} and external_id = ${`c${page}`}`;
+        // A customer handed to another owner: revenue by owner moves with it.
+        await tx`update canonical.customers set owner = ${pick(['ann', 'bob', null])} where id = (select id from canonical.customers where workspace_id = ${workspaceId} order by id offset ${page} limit 1)`;
         await enqueueDerive(tx as never, workspaceId);
       });
       await settled(workspaceId);

@@ -24,12 +24,11 @@ const DIMENSION_COLUMN: Record<Exclude<Dimension, 'workspace'>, string> = { owne
 /**
  * The golden customer (and its owner) of a fact `f` with customer_ref: hub.customer_refs,
  * which the drain keeps (the customer of the lowest live person record of the same
- * connection with that external id). An equality join: resolving source person → link for
- * every fact read was half the cost of a refresh.
+ * connection with that external id) and its owner. An equality join: resolving source person →
+ * link for every fact read was half the cost of a refresh.
  */
 const CUSTOMER_OF = `
-  left join hub.customer_refs pc on pc.workspace_id = f.workspace_id and pc.connection_id = f.connection_id and pc.external_id = f.customer_ref
-  left join canonical.customers cu on cu.id = pc.customer_id`;
+  left join hub.customer_refs pc on pc.workspace_id = f.workspace_id and pc.connection_id = f.connection_id and pc.external_id = f.customer_ref`;
 
 const period = (column: string) => `date_trunc($3, f.${column} at time zone $2)::date`;
 /**
@@ -108,7 +107,7 @@ const ratioInputs = (numerator: string, denominator: string) => `jsonb_build_obj
 
 const SPECS: Record<Exclude<Family, 'customers' | 'derived' | 'messages'>, Spec> = {
   payments: {
-    rows: `select ${period('paid_at')} as period, coalesce(f.currency, '') as currency, cu.owner, pc.customer_id, f.connection_id,
+    rows: `select ${period('paid_at')} as period, coalesce(f.currency, '') as currency, pc.owner, pc.customer_id, f.connection_id,
         coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) as net, coalesce(f.refunded_amount, 0) as refunded
       from ${inRanges('payments', 'paid_at')} ${CUSTOMER_OF}`,
     dims: ['workspace', 'owner', 'customer', 'connection'],
@@ -117,7 +116,7 @@ const SPECS: Record<Exclude<Family, 'customers' | 'derived' | 'messages'>, Spec>
     outputs: [{ metric: 'revenue', value: 'a.net', count: 'a.n', inputs: `jsonb_build_object('sum', a.net, 'refunded', a.refunded)`, currency: true }],
   },
   invoices: {
-    rows: `select ${period('paid_at')} as period, coalesce(f.currency, '') as currency, cu.owner, pc.customer_id, f.connection_id,
+    rows: `select ${period('paid_at')} as period, coalesce(f.currency, '') as currency, pc.owner, pc.customer_id, f.connection_id,
         coalesce(f.amount_paid, 0) as paid, extract(epoch from f.paid_at - f.issued_at) / 86400 as days
       from ${inRanges('invoices', 'paid_at')} ${CUSTOMER_OF}
       where f.status is distinct from 'void'`,
@@ -131,7 +130,7 @@ const SPECS: Record<Exclude<Family, 'customers' | 'derived' | 'messages'>, Spec>
     ],
   },
   invoices_due: {
-    rows: `select ${period('due_at')} as period, coalesce(f.currency, '') as currency, cu.owner, pc.customer_id, f.connection_id,
+    rows: `select ${period('due_at')} as period, coalesce(f.currency, '') as currency, pc.owner, pc.customer_id, f.connection_id,
         greatest(coalesce(f.amount_due, 0) - coalesce(f.amount_paid, 0), 0) as outstanding
       from ${inRanges('invoices', 'due_at')} ${CUSTOMER_OF}
       where f.due_at < now() and f.paid_at is null and coalesce(f.status, 'open') not in ('paid', 'void', 'draft')`,
@@ -183,7 +182,7 @@ const SPECS: Record<Exclude<Family, 'customers' | 'derived' | 'messages'>, Spec>
     ],
   },
   satisfaction: {
-    rows: `select ${period('answered_at')} as period, cu.owner, pc.customer_id, f.connection_id,
+    rows: `select ${period('answered_at')} as period, pc.owner, pc.customer_id, f.connection_id,
         f.score as score, f.score / coalesce(nullif(f.scale, 0), 5) as share
       from ${inRanges('satisfaction_responses', 'answered_at')} ${CUSTOMER_OF}
       where f.score is not null`,
@@ -263,7 +262,7 @@ const CUSTOMERS_STATEMENTS = [
       select (r.period - ('1 ' || $3)::interval)::date, ((r.period - ('1 ' || $3)::interval)::timestamp at time zone $2), r.lo from rollup_ranges r
     ),
     active as (
-      select distinct w.period, pc.customer_id, cu.owner
+      select distinct w.period, pc.customer_id, pc.owner
       from wanted w cross join lateral (
         select * from canonical.payments f where f.workspace_id = $1 and f.paid_at >= w.lo and f.paid_at < w.hi and f.deleted_at is null
           and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0 offset 0) f

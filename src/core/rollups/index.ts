@@ -256,7 +256,7 @@ async function refreshFirsts(tx: Sql, workspaceId: string, customersTable: strin
 /**
  * hub.customer_refs for the references in `keysTable` (connection_id, external_id), or for the
  * whole workspace (null): the customer linked to the lowest live person record of that
- * connection with that external id; none when no live record is linked.
+ * connection with that external id, and its owner; none when no live record is linked.
  */
 async function resolveCustomerRefs(tx: Sql, workspaceId: string, keysTable: string | null): Promise<void> {
   const scoped = keysTable !== null;
@@ -264,10 +264,11 @@ async function resolveCustomerRefs(tx: Sql, workspaceId: string, keysTable: stri
     ? `delete from hub.customer_refs r using ${keysTable} k where r.workspace_id = $1 and r.connection_id = k.connection_id and r.external_id = k.external_id`
     : `delete from hub.customer_refs where workspace_id = $1`, [workspaceId]);
   await tx.unsafe(`
-    insert into hub.customer_refs (workspace_id, connection_id, external_id, customer_id)
-    select distinct on (sp.connection_id, sp.external_id) $1::uuid, sp.connection_id, sp.external_id, cl.customer_id
+    insert into hub.customer_refs (workspace_id, connection_id, external_id, customer_id, owner)
+    select distinct on (sp.connection_id, sp.external_id) $1::uuid, sp.connection_id, sp.external_id, cl.customer_id, cu.owner
     from ${scoped ? `${keysTable} k join canonical.source_people sp on sp.connection_id = k.connection_id and sp.external_id = k.external_id` : 'canonical.source_people sp'}
     join canonical.customer_links cl on cl.source_record_id = sp.source_record_id
+    left join canonical.customers cu on cu.id = cl.customer_id
     where sp.workspace_id = $1 and sp.deleted_at is null
     order by sp.connection_id, sp.external_id, sp.source_record_id`, [workspaceId]);
 }

@@ -65,6 +65,8 @@ export const customerRefs = hub.table('customer_refs', {
   connectionId: uuid('connection_id').notNull(),
   externalId: text('external_id').notNull(),
   customerId: uuid('customer_id').notNull(),
+  /** The customer's owner, copied: the owner dimension then needs no join to customers (an owner change marks every link of the customer). */
+  owner: text('owner'),
 }, (t) => [
   primaryKey({ columns: [t.workspaceId, t.connectionId, t.externalId] }),
   index('customer_refs_customer_idx').on(t.workspaceId, t.customerId),
