@@ -112,19 +112,20 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
     await tx`create temp table rollup_ranges (period date primary key, lo timestamptz not null, hi timestamptz not null) on commit drop`;
     await tx`create temp table rollup_fresh (metric text, period_start date, dimension text, dimension_value text, currency text, value float8, count bigint, inputs jsonb) on commit drop`;
     const stats: RollupStats = { full, periods: 0, rows_changed: 0, rows_removed: 0, events: 0, ms: 0, timings_ms: {} };
+    // Families no mark feeds are skipped without a statement.
+    const marked = full ? null : new Set((await tx<{ family: string }[]>`select distinct family from rollup_marks`).map((row) => row.family));
+    const families = FAMILIES.filter((family) => marked === null || FAMILY_SOURCES[family].dirty.some((name) => marked.has(name)));
     for (const grain of METRIC_GRAINS) {
-      for (const family of FAMILIES) {
-        await tx`truncate rollup_ranges`;
-        await tx.unsafe(`insert into rollup_ranges (period, lo, hi)
+      for (const family of families) {
+        await tx`truncate rollup_ranges, rollup_fresh`;
+        const { count: periods } = await tx.unsafe(`insert into rollup_ranges (period, lo, hi)
           select p, (p::timestamp at time zone $2), ((p + ('1 ' || $3)::interval)::timestamp at time zone $2)
           from (${periodsQuery(family, full)}) periods(p) where p is not null and $1::uuid is not null on conflict do nothing`, [workspaceId, tz, grain]);
-        const [{ periods }] = await tx<{ periods: number }[]>`select count(*)::int as periods from rollup_ranges`;
         if (periods === 0 && !full) continue;
         const familyStarted = performance.now();
         stats.periods += periods;
         // Temp tables get no statistics from autovacuum: without them the planner guesses, badly.
         await tx`analyze rollup_ranges`;
-        await tx`truncate rollup_fresh`;
         if (periods > 0) await computeFamily(tx, family, workspaceId, tz, grain, { businessHours: settings.business_hours, customersScoped });
         await tx`analyze rollup_fresh`;
         const changes = await writeFamily(tx, workspaceId, grain, metricsOf(family), full, customersScoped);
