@@ -225,11 +225,21 @@ async function refreshFirsts(tx: Sql, workspaceId: string, customersTable: strin
   const scoped = customersTable !== null;
   await tx.unsafe(`
     with fresh as (
-      select r.customer_id, min(f.paid_at) as first_paid_at
-      from ${scoped ? `${customersTable} c join hub.customer_refs r on r.workspace_id = $1 and r.customer_id = c.customer_id` : 'hub.customer_refs r'}
-      join canonical.payments f on f.workspace_id = $1 and f.connection_id = r.connection_id and f.customer_ref = r.external_id
-      where r.workspace_id = $1 and f.deleted_at is null and f.paid_at is not null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
-      group by r.customer_id
+      ${scoped
+        // A few customers: each reference's first payment is the first entry of the (workspace, connection, customer_ref, paid_at) index that counts.
+        ? `select r.customer_id, min(fp.at) as first_paid_at
+          from ${customersTable} c join hub.customer_refs r on r.workspace_id = $1 and r.customer_id = c.customer_id
+          cross join lateral (
+            select min(f.paid_at) as at from canonical.payments f
+            where f.workspace_id = $1 and f.connection_id = r.connection_id and f.customer_ref = r.external_id
+              and f.deleted_at is null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0) fp
+          where fp.at is not null
+          group by r.customer_id`
+        : `select r.customer_id, min(f.paid_at) as first_paid_at
+          from hub.customer_refs r
+          join canonical.payments f on f.workspace_id = $1 and f.connection_id = r.connection_id and f.customer_ref = r.external_id
+          where r.workspace_id = $1 and f.deleted_at is null and f.paid_at is not null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
+          group by r.customer_id`}
     ),
     old as (
       select o.customer_id, o.first_paid_at from hub.customer_firsts o
