@@ -261,25 +261,15 @@ function messagesStatement(context: FamilyContext, grain: string): string {
  */
 const CUSTOMERS_STATEMENTS = [
   `drop table if exists rollup_pays`,
-  // Who paid in each period being recomputed (this_period) and in the period before it: every
-  // period read once, though it is one range's own and the next one's previous.
+  // Who paid in each period being recomputed (this_period) and in the period before it, from
+  // hub.customer_activity, which the drain keeps.
   `create temp table rollup_pays on commit drop as
-    with wanted as (
-      select period, lo, hi from rollup_ranges
-      union
-      select (r.period - ('1 ' || $3)::interval)::date, ((r.period - ('1 ' || $3)::interval)::timestamp at time zone $2), r.lo from rollup_ranges r
-    ),
-    active as (
-      select distinct w.period, pc.customer_id, pc.owner
-      from wanted w cross join lateral (
-        select * from canonical.payments f where f.workspace_id = $1 and f.paid_at >= w.lo and f.paid_at < w.hi and f.deleted_at is null
-          and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0 offset 0) f
-      ${CUSTOMER_OF}
-      where pc.customer_id is not null
-    )
-    select r.period, r.lo, true as this_period, a.customer_id, a.owner from rollup_ranges r join active a on a.period = r.period
+    select r.period, r.lo, true as this_period, a.customer_id, a.owner
+    from rollup_ranges r join hub.customer_activity a on a.workspace_id = $1 and a.grain = $3 and a.period_start = r.period
+    where $2::text is not null
     union all
-    select r.period, r.lo, false, a.customer_id, a.owner from rollup_ranges r join active a on a.period = (r.period - ('1 ' || $3)::interval)::date`,
+    select r.period, r.lo, false, a.customer_id, a.owner
+    from rollup_ranges r join hub.customer_activity a on a.workspace_id = $1 and a.grain = $3 and a.period_start = (r.period - ('1 ' || $3)::interval)::date`,
   `analyze rollup_pays`,
   `drop table if exists rollup_firsts`,
   // First payments come from hub.customer_firsts, which the drain keeps (see refreshFirsts).
@@ -361,6 +351,6 @@ export const FAMILY_SOURCES: Record<Family, { dirty: string[] }> = {
   messages: { dirty: ['messages'] },
   satisfaction: { dirty: ['satisfaction'] },
   costs: { dirty: ['costs'] },
-  customers: { dirty: ['payments', 'customers'] },
+  customers: { dirty: ['payments', 'customers', 'refs', 'links', 'people'] },
   derived: { dirty: ['payments', 'invoices', 'costs', 'deals_closed'] },
 };

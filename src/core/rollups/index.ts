@@ -101,13 +101,16 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
     if (!full && marks === 0) return { full, periods: 0, rows_changed: 0, rows_removed: 0, events: 0, ms: Math.round(performance.now() - started), timings_ms: {} };
     // Per-customer rows are recomputed for the customers in rollup_customers only, unless every one may have changed.
     let customersScoped = false;
+    await tx`create temp table rollup_activity_changes (grain text, period date) on commit drop`;
     if (full) {
       await resolveCustomerRefs(tx, workspaceId, null);
       await refreshFirsts(tx, workspaceId, null);
+      await refreshActivity(tx, workspaceId, tz, null);
       // Rewritten whole just now: without fresh statistics the planner joins them blind (a 50,000 × 50,000 nested loop).
       await tx`analyze hub.customer_refs`;
       await tx`analyze hub.customer_firsts`;
-    } else customersScoped = !(await expandMarks(tx, workspaceId)).everyone;
+      await tx`analyze hub.customer_activity`;
+    } else customersScoped = !(await expandMarks(tx, workspaceId, tz)).everyone;
 
     await tx`create temp table rollup_ranges (period date primary key, lo timestamptz not null, hi timestamptz not null) on commit drop`;
     await tx`create temp table rollup_fresh (metric text, period_start date, dimension text, dimension_value text, currency text, value float8, count bigint, inputs jsonb) on commit drop`;
@@ -168,7 +171,7 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
  * (`people`, by connection|external id) → its reference is re-resolved in hub.customer_refs
  * and the times of every fact naming it are marked.
  */
-async function expandMarks(tx: Sql, workspaceId: string): Promise<{ everyone: boolean }> {
+async function expandMarks(tx: Sql, workspaceId: string, timeZone: string): Promise<{ everyone: boolean }> {
   await tx`
     insert into rollup_marks (family, at)
     select 'messages', m.sent_at
@@ -213,7 +216,48 @@ async function expandMarks(tx: Sql, workspaceId: string): Promise<{ everyone: bo
       on conflict do nothing`;
   }
   await refreshFirsts(tx, workspaceId, everyone ? null : 'rollup_customers');
+  await refreshActivity(tx, workspaceId, timeZone, everyone ? null : 'rollup_customers');
   return { everyone };
+}
+
+/**
+ * hub.customer_activity for the customers in `customersTable`, or for the whole workspace
+ * (null): in which local day, week and month each paid. The (grain, period) pairs whose sets
+ * changed go to rollup_activity_changes: the customers family recomputes those (and the next,
+ * for retention).
+ */
+async function refreshActivity(tx: Sql, workspaceId: string, timeZone: string, customersTable: string | null): Promise<void> {
+  const scoped = customersTable !== null;
+  await tx.unsafe(`
+    with fresh as (
+      select distinct g.grain, date_trunc(g.grain, f.paid_at at time zone $2)::date as period, r.customer_id, r.owner
+      from ${scoped ? `${customersTable} c join hub.customer_refs r on r.workspace_id = $1 and r.customer_id = c.customer_id` : 'hub.customer_refs r'}
+      join canonical.payments f on f.workspace_id = $1 and f.connection_id = r.connection_id and f.customer_ref = r.external_id
+      cross join (values ('day'), ('week'), ('month')) g(grain)
+      where r.workspace_id = $1 and f.deleted_at is null and f.paid_at is not null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
+    ),
+    old as (
+      select a.grain, a.period_start as period, a.customer_id, a.owner from hub.customer_activity a
+      ${scoped ? `join ${customersTable} c on c.customer_id = a.customer_id` : ''}
+      where a.workspace_id = $1
+    ),
+    changed as (
+      select coalesce(n.grain, o.grain) as grain, coalesce(n.period, o.period) as period, coalesce(n.customer_id, o.customer_id) as customer_id,
+        n.owner, n.customer_id is null as gone
+      from fresh n full join old o on o.grain = n.grain and o.period = n.period and o.customer_id = n.customer_id
+      where n.customer_id is null or o.customer_id is null or n.owner is distinct from o.owner
+    ),
+    removed as (
+      delete from hub.customer_activity a using changed c
+      where c.gone and a.workspace_id = $1 and a.grain = c.grain and a.period_start = c.period and a.customer_id = c.customer_id
+    ),
+    upserted as (
+      insert into hub.customer_activity (workspace_id, grain, period_start, customer_id, owner)
+      select $1, grain, period, customer_id, owner from changed where not gone
+      on conflict (workspace_id, grain, period_start, customer_id) do update set owner = excluded.owner
+    )
+    ${scoped ? 'insert into rollup_activity_changes select distinct grain, period from changed' : 'select 1'}`,
+  [workspaceId, timeZone]);
 }
 
 /**
@@ -295,19 +339,21 @@ function periodsQuery(family: Family, full: boolean): string {
       : `select distinct ${local('at')} from rollup_marks where family in ('payments', 'invoices', 'costs', 'deals') and at is not null`;
   }
   if (family === 'customers') {
-    // A period's active customers change with its payments, its new and returning ones with the
-    // first payments that moved into or out of it (customers marks), its retention with the
-    // period before: the marked periods and the period after each.
+    // A period's active customers change where hub.customer_activity changed, its new and
+    // returning ones with the first payments that moved into or out of it (customers marks),
+    // its retention with the period before: those periods and the period after each.
     if (full) {
       return `
-        select distinct p from canonical.payments f
-        cross join lateral (values (${local('f.paid_at')}), ((${local('f.paid_at')} + ${step})::date)) t(p)
-        where f.workspace_id = $1 and f.deleted_at is null`;
+        select distinct p from hub.customer_activity a
+        cross join lateral (values (a.period_start), ((a.period_start + ${step})::date)) t(p)
+        where a.workspace_id = $1 and a.grain = $3`;
     }
     return `
-      select distinct p from rollup_marks m
-      cross join lateral (values (${local('m.at')}), ((${local('m.at')} + ${step})::date)) t(p)
-      where m.family in ('payments', 'customers') and m.at is not null`;
+      select distinct p from (
+        select period as at from rollup_activity_changes where grain = $3
+        union all
+        select ${local('at')} from rollup_marks where family = 'customers' and at is not null
+      ) m cross join lateral (values (m.at), ((m.at + ${step})::date)) t(p)`;
   }
   const { table, column } = FAMILY_TIME[family];
   if (full) return `select distinct ${local(`f.${column}`)} from canonical.${table} f where f.workspace_id = $1 and f.${column} is not null`;

@@ -82,3 +82,20 @@ export const customerFirsts = hub.table('customer_firsts', {
   customerId: uuid('customer_id').notNull(),
   firstPaidAt: at('first_paid_at').notNull(),
 }, (t) => [primaryKey({ columns: [t.workspaceId, t.customerId] })]);
+
+/**
+ * Which golden customers paid (net of refunds above zero) in which local period of each grain,
+ * with the customer's owner: the active sets behind active, new and returning customers and
+ * retention. Kept by the drain for the customers whose facts or references changed; the
+ * periods whose sets changed are the ones the customers family recomputes.
+ */
+export const customerActivity = hub.table('customer_activity', {
+  workspaceId: uuid('workspace_id').notNull(),
+  grain: text('grain', { enum: METRIC_GRAINS }).notNull(),
+  periodStart: date('period_start', { mode: 'string' }).notNull(),
+  customerId: uuid('customer_id').notNull(),
+  owner: text('owner'),
+}, (t) => [
+  primaryKey({ columns: [t.workspaceId, t.grain, t.periodStart, t.customerId] }),
+  index('customer_activity_customer_idx').on(t.workspaceId, t.customerId),
+]);
