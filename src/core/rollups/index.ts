@@ -86,7 +86,7 @@ const EVENT_ROWS = 500;
  */
 export async function refreshRollups(sql: Sql, workspaceId: string, options: { full?: boolean } = {}): Promise<RollupStats> {
   const started = performance.now();
-  return sql.begin(async (transaction) => {
+  const result = await sql.begin(async (transaction) => {
     const tx = transaction as unknown as Sql;
     await tx`select pg_advisory_xact_lock(hashtext(${`rollups:${workspaceId}`}))`;
     const settings = await loadMetricSettings(tx, workspaceId);
@@ -163,6 +163,12 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
     stats.ms = Math.round(performance.now() - started);
     return stats;
   });
+  if (result.full) {
+    // A rebuild rewrote these whole: vacuumed now, the next refresh reads them index-only
+    // (an unvacuumed page costs a random heap read per row) instead of after autovacuum's next round.
+    await sql`vacuum (analyze) hub.customer_refs, hub.customer_firsts, hub.customer_activity, canonical.metric_rollups`;
+  }
+  return result;
 }
 
 /**
@@ -254,6 +260,8 @@ async function refreshActivity(tx: Sql, workspaceId: string, timeZone: string, c
     upserted as (
       insert into hub.customer_activity (workspace_id, grain, period_start, customer_id, owner)
       select $1, grain, period, customer_id, owner from changed where not gone
+      -- In period order: a rebuild lays each period's set out together (read by period, never by row).
+      order by grain, period
       on conflict (workspace_id, grain, period_start, customer_id) do update set owner = excluded.owner
     )
     ${scoped ? 'insert into rollup_activity_changes select distinct grain, period from changed' : 'select 1'}`,
