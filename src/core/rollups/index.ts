@@ -234,17 +234,34 @@ async function expandMarks(tx: Sql, workspaceId: string, timeZone: string): Prom
  */
 async function refreshActivity(tx: Sql, workspaceId: string, timeZone: string, customersTable: string | null): Promise<void> {
   const scoped = customersTable !== null;
+  if (scoped) {
+    // A customer's set changes only in the periods of the payments marked (a re-resolved
+    // reference marks every payment it names): those periods, and the span they cover.
+    await tx`
+      create temp table rollup_activity_scope on commit drop as
+      select distinct g.grain, date_trunc(g.grain, m.at at time zone ${timeZone})::date as period
+      from rollup_marks m cross join (values ('day'), ('week'), ('month')) g(grain)
+      where m.family = 'payments' and m.at is not null`;
+    await tx`analyze rollup_activity_scope`;
+    await tx.unsafe(`analyze ${customersTable}`);
+  }
   await tx.unsafe(`
-    with fresh as (
+    with ${scoped ? `span as (
+      select min(period)::timestamp at time zone $2 as lo, max((period + ('1 ' || grain)::interval)::timestamp at time zone $2) as hi from rollup_activity_scope
+    ),` : ''}
+    fresh as (
       select distinct g.grain, date_trunc(g.grain, f.paid_at at time zone $2)::date as period, r.customer_id, r.owner
-      from ${scoped ? `${customersTable} c join hub.customer_refs r on r.workspace_id = $1 and r.customer_id = c.customer_id` : 'hub.customer_refs r'}
+      from ${scoped ? `${customersTable} c join hub.customer_refs r on r.workspace_id = $1 and r.customer_id = c.customer_id cross join span` : 'hub.customer_refs r'}
       join canonical.payments f on f.workspace_id = $1 and f.connection_id = r.connection_id and f.customer_ref = r.external_id
+        ${scoped ? 'and f.paid_at >= span.lo and f.paid_at < span.hi' : ''}
       cross join (values ('day'), ('week'), ('month')) g(grain)
       where r.workspace_id = $1 and f.deleted_at is null and f.paid_at is not null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
+        ${scoped ? `and (g.grain, date_trunc(g.grain, f.paid_at at time zone $2)::date) in (select grain, period from rollup_activity_scope)` : ''}
     ),
     old as (
-      select a.grain, a.period_start as period, a.customer_id, a.owner from hub.customer_activity a
-      ${scoped ? `join ${customersTable} c on c.customer_id = a.customer_id` : ''}
+      select a.grain, a.period_start as period, a.customer_id, a.owner
+      from ${scoped ? `rollup_activity_scope s cross join ${customersTable} c
+        join hub.customer_activity a on a.workspace_id = $1 and a.grain = s.grain and a.period_start = s.period and a.customer_id = c.customer_id` : 'hub.customer_activity a'}
       where a.workspace_id = $1
     ),
     changed as (
