@@ -204,8 +204,29 @@ const SPECS: Record<Exclude<Family, 'customers' | 'derived' | 'messages'>, Spec>
 /**
  * First response per thread: the thread's first inbound message (in the ranges) and the
  * first outbound message after it. Threads are found through inbound messages in the
- * ranges, then read whole through the (workspace, connection, thread) index.
+ * ranges, then read whole through the (workspace, connection, thread) index, once per refresh:
+ * rollup_threads keeps them for the next grain (a week's threads are mostly the days' ones).
  */
+const THREADS_STATEMENTS = [
+  `create temp table if not exists rollup_threads (connection_id uuid, thread_ref text, first_in timestamptz, first_out timestamptz, primary key (connection_id, thread_ref)) on commit drop`,
+  `insert into rollup_threads (connection_id, thread_ref, first_in, first_out)
+    select th.connection_id, th.thread_ref, first_in.at, first_out.at
+    from (
+      select distinct f.connection_id, f.thread_ref from ${inRanges('messages', 'sent_at')}
+      where f.direction = 'inbound' and f.thread_ref is not null
+    ) th
+    cross join lateral (
+      select min(i.sent_at) as at from canonical.messages i
+      where i.workspace_id = $1 and i.connection_id = th.connection_id and i.thread_ref = th.thread_ref and i.direction = 'inbound' and i.deleted_at is null) first_in
+    cross join lateral (
+      select min(o.sent_at) as at from canonical.messages o
+      where o.workspace_id = $1 and o.connection_id = th.connection_id and o.thread_ref = th.thread_ref
+        and o.direction = 'outbound' and o.deleted_at is null and o.sent_at > first_in.at) first_out
+    where first_in.at is not null
+      and not exists (select 1 from rollup_threads c where c.connection_id = th.connection_id and c.thread_ref = th.thread_ref)
+      and $2::text is not null and $3::text is not null`,
+];
+
 function messagesStatement(context: FamilyContext, grain: string): string {
   // Business hours: hub.business_seconds() written out in place (a lateral over the local days
   // between the two times): called as a function it cost 50 µs a thread in executor set-up.
@@ -219,29 +240,10 @@ function messagesStatement(context: FamilyContext, grain: string): string {
           and least(t.first_out, (d + '${hours.end}'::time) at time zone $2) > greatest(t.first_in, (d + '${hours.start}'::time) at time zone $2)) bh`;
   return statement({
     rows: `
-      with threads as (
-        select distinct f.connection_id, f.thread_ref from ${inRanges('messages', 'sent_at')}
-        where f.direction = 'inbound' and f.thread_ref is not null
-      ),
-      -- Each thread's first inbound and first reply once (lateral columns, not subqueries the
-      -- select list would run again per use), then kept when its period is one being recomputed.
-      t as (
-        select th.connection_id, first_in.at as first_in, first_out.at as first_out,
-          date_trunc($3, first_in.at at time zone $2)::date as period
-        from threads th
-        cross join lateral (
-          select min(i.sent_at) as at from canonical.messages i
-          where i.workspace_id = $1 and i.connection_id = th.connection_id and i.thread_ref = th.thread_ref and i.direction = 'inbound' and i.deleted_at is null) first_in
-        cross join lateral (
-          select min(o.sent_at) as at from canonical.messages o
-          where o.workspace_id = $1 and o.connection_id = th.connection_id and o.thread_ref = th.thread_ref
-            and o.direction = 'outbound' and o.deleted_at is null and o.sent_at > first_in.at) first_out
-        where first_in.at is not null
-      )
-      select t.period, t.connection_id,
+      select date_trunc($3, t.first_in at time zone $2)::date as period, t.connection_id,
         case when t.first_out is not null then ${elapsed} end as seconds, t.first_out is null as unanswered
-      from t ${businessSeconds}
-      where t.period in (select period from rollup_ranges)`,
+      from rollup_threads t ${businessSeconds}
+      where date_trunc($3, t.first_in at time zone $2)::date in (select period from rollup_ranges) and $1::uuid is not null`,
     dims: ['workspace', 'connection'],
     currency: 'none',
     aggregates: `count(*) filter (where unanswered) as unanswered, ${stats('seconds')}`,
@@ -256,37 +258,28 @@ function messagesStatement(context: FamilyContext, grain: string): string {
  * Customer lifecycle over payments (net of refunds above zero) of resolved golden customers.
  * For each period in rollup_ranges: active = paid in it; new = first payment ever in it;
  * returning = active − new; retention = share of the previous period's active who are
- * active again. Three statements through analyzed temp tables: estimated blind, the
- * join of the period's customers with their first payments ran as a quadratic loop.
+ * active again. One statement over the active sets and first payments the drain keeps
+ * (hub.customer_activity, hub.customer_firsts), so no period's payments are read here.
  */
 const CUSTOMERS_STATEMENTS = [
-  `drop table if exists rollup_pays`,
-  // Who paid in each period being recomputed (this_period) and in the period before it, from
-  // hub.customer_activity, which the drain keeps.
-  `create temp table rollup_pays on commit drop as
-    select r.period, r.lo, true as this_period, a.customer_id, a.owner
+  // Who paid in each period being recomputed (t) and in the period before it (p), from
+  // hub.customer_activity, and when each first paid, from hub.customer_firsts: both kept by the drain.
+  `with t as (
+    select r.period, r.lo, a.customer_id, a.owner
     from rollup_ranges r join hub.customer_activity a on a.workspace_id = $1 and a.grain = $3 and a.period_start = r.period
-    where $2::text is not null
-    union all
-    select r.period, r.lo, false, a.customer_id, a.owner
-    from rollup_ranges r join hub.customer_activity a on a.workspace_id = $1 and a.grain = $3 and a.period_start = (r.period - ('1 ' || $3)::interval)::date`,
-  `analyze rollup_pays`,
-  `drop table if exists rollup_firsts`,
-  // First payments come from hub.customer_firsts, which the drain keeps (see refreshFirsts).
-  `create temp table rollup_firsts on commit drop as
-    select fi.customer_id, fi.first_paid_at as first_at
-    from (select distinct customer_id from rollup_pays where this_period) c
-    join hub.customer_firsts fi on fi.workspace_id = $1 and fi.customer_id = c.customer_id
-    where $2::text is not null and $3::text is not null`,
-  `analyze rollup_firsts`,
-  `with marked as (
+  ),
+  p as (
+    select r.period, a.customer_id, a.owner
+    from rollup_ranges r join hub.customer_activity a on a.workspace_id = $1 and a.grain = $3 and a.period_start = (r.period - ('1 ' || $3)::interval)::date
+  ),
+  marked as (
     select coalesce(t.period, p.period) as period, coalesce(t.owner, p.owner) as owner,
       t.customer_id is not null as active, p.customer_id is not null as was_active,
-      t.customer_id is not null and fi.first_at >= t.lo as is_new
-    from (select * from rollup_pays where this_period) t
-    full join (select * from rollup_pays where not this_period) p on p.period = t.period and p.customer_id = t.customer_id
-    left join rollup_firsts fi on fi.customer_id = t.customer_id
-    where $1::uuid is not null and $2::text is not null and $3::text is not null
+      t.customer_id is not null and fi.first_paid_at >= t.lo as is_new
+    from t
+    full join p on p.period = t.period and p.customer_id = t.customer_id
+    left join hub.customer_firsts fi on fi.workspace_id = $1 and fi.customer_id = t.customer_id
+    where $2::text is not null
   ),
   agg as (
     select period, case when grouping(owner) = 0 then 'owner' else 'workspace' end as dimension,
@@ -333,6 +326,7 @@ export async function computeFamily(tx: Sql, family: Family, workspaceId: string
     for (const text of CUSTOMERS_STATEMENTS) await tx.unsafe(text, text.includes('$1') ? [workspaceId, timeZone, grain] : []);
     return;
   }
+  if (family === 'messages') for (const text of THREADS_STATEMENTS) await tx.unsafe(text, text.includes('$1') ? [workspaceId, timeZone, grain] : []);
   const text = family === 'messages' ? messagesStatement(context, grain) : family === 'derived' ? derivedStatement(context) : statement(SPECS[family], grain, context);
   await tx.unsafe(text, [workspaceId, timeZone, grain]);
 }
