@@ -6,10 +6,8 @@ CREATE TABLE "hub"."customer_activity" (
 	"owner" text,
 	CONSTRAINT "customer_activity_workspace_id_grain_period_start_customer_id_pk" PRIMARY KEY("workspace_id","grain","period_start","customer_id") INCLUDE ("owner")
 );
+-- The key carries the owner (drizzle cannot say INCLUDE): a period's active set is an index-only read.
 --> statement-breakpoint
--- Both indexes carry the other columns (drizzle cannot say INCLUDE): a period's active set and a
--- customer's periods are index-only reads.
-CREATE INDEX "customer_activity_customer_idx" ON "hub"."customer_activity" USING btree ("workspace_id","customer_id") INCLUDE ("grain","period_start","owner");--> statement-breakpoint
 -- Existing workspaces: every customer's active periods, in the workspace's time zone (later the drain keeps them).
 INSERT INTO "hub"."customer_activity" (workspace_id, grain, period_start, customer_id, owner)
 SELECT DISTINCT r.workspace_id, g.grain, date_trunc(g.grain, f.paid_at AT TIME ZONE coalesce(w.settings->>'time_zone', 'UTC'))::date, r.customer_id, r.owner

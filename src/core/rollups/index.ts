@@ -234,35 +234,47 @@ async function expandMarks(tx: Sql, workspaceId: string, timeZone: string): Prom
  */
 async function refreshActivity(tx: Sql, workspaceId: string, timeZone: string, customersTable: string | null): Promise<void> {
   const scoped = customersTable !== null;
-  if (scoped) {
-    // A customer's set changes only in the periods of the payments marked (a re-resolved
-    // reference marks every payment it names): those periods, and the span they cover.
+  if (!scoped) {
+    // Whole: written afresh in period order (a rebuild lays each period's set out together, and
+    // a sorted load into the key is sequential), nothing to compare.
+    await tx`delete from hub.customer_activity where workspace_id = ${workspaceId}`;
     await tx`
-      create temp table rollup_activity_scope on commit drop as
-      select distinct g.grain, date_trunc(g.grain, m.at at time zone ${timeZone})::date as period
-      from rollup_marks m cross join (values ('day'), ('week'), ('month')) g(grain)
-      where m.family = 'payments' and m.at is not null`;
-    await tx`analyze rollup_activity_scope`;
-    await tx.unsafe(`analyze ${customersTable}`);
+      insert into hub.customer_activity (workspace_id, grain, period_start, customer_id, owner)
+      select distinct ${workspaceId}::uuid, g.grain, date_trunc(g.grain, f.paid_at at time zone ${timeZone})::date, r.customer_id, r.owner
+      from hub.customer_refs r
+      join canonical.payments f on f.workspace_id = r.workspace_id and f.connection_id = r.connection_id and f.customer_ref = r.external_id
+      cross join (values ('day'), ('week'), ('month')) g(grain)
+      where r.workspace_id = ${workspaceId} and f.deleted_at is null and f.paid_at is not null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
+      order by 2, 3, 4`;
+    return;
   }
+  // A customer's set changes only in the periods of the payments marked (a re-resolved
+  // reference marks every payment it names): those periods, and the span they cover.
+  await tx`
+    create temp table rollup_activity_scope on commit drop as
+    select distinct g.grain, date_trunc(g.grain, m.at at time zone ${timeZone})::date as period
+    from rollup_marks m cross join (values ('day'), ('week'), ('month')) g(grain)
+    where m.family = 'payments' and m.at is not null`;
+  await tx`analyze rollup_activity_scope`;
+  await tx.unsafe(`analyze ${customersTable}`);
   await tx.unsafe(`
-    with ${scoped ? `span as (
+    with span as (
       select min(period)::timestamp at time zone $2 as lo, max((period + ('1 ' || grain)::interval)::timestamp at time zone $2) as hi from rollup_activity_scope
-    ),` : ''}
+    ),
     fresh as (
       select distinct g.grain, date_trunc(g.grain, f.paid_at at time zone $2)::date as period, r.customer_id, r.owner
-      from ${scoped ? `${customersTable} c join hub.customer_refs r on r.workspace_id = $1 and r.customer_id = c.customer_id cross join span` : 'hub.customer_refs r'}
+      from ${customersTable} c join hub.customer_refs r on r.workspace_id = $1 and r.customer_id = c.customer_id
+      cross join span
       join canonical.payments f on f.workspace_id = $1 and f.connection_id = r.connection_id and f.customer_ref = r.external_id
-        ${scoped ? 'and f.paid_at >= span.lo and f.paid_at < span.hi' : ''}
+        and f.paid_at >= span.lo and f.paid_at < span.hi
       cross join (values ('day'), ('week'), ('month')) g(grain)
-      where r.workspace_id = $1 and f.deleted_at is null and f.paid_at is not null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
-        ${scoped ? `and (g.grain, date_trunc(g.grain, f.paid_at at time zone $2)::date) in (select grain, period from rollup_activity_scope)` : ''}
+      where f.deleted_at is null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
+        and (g.grain, date_trunc(g.grain, f.paid_at at time zone $2)::date) in (select grain, period from rollup_activity_scope)
     ),
     old as (
       select a.grain, a.period_start as period, a.customer_id, a.owner
-      from ${scoped ? `rollup_activity_scope s cross join ${customersTable} c
-        join hub.customer_activity a on a.workspace_id = $1 and a.grain = s.grain and a.period_start = s.period and a.customer_id = c.customer_id` : 'hub.customer_activity a'}
-      where a.workspace_id = $1
+      from rollup_activity_scope s cross join ${customersTable} c
+      join hub.customer_activity a on a.workspace_id = $1 and a.grain = s.grain and a.period_start = s.period and a.customer_id = c.customer_id
     ),
     changed as (
       select coalesce(n.grain, o.grain) as grain, coalesce(n.period, o.period) as period, coalesce(n.customer_id, o.customer_id) as customer_id,
@@ -277,11 +289,9 @@ async function refreshActivity(tx: Sql, workspaceId: string, timeZone: string, c
     upserted as (
       insert into hub.customer_activity (workspace_id, grain, period_start, customer_id, owner)
       select $1, grain, period, customer_id, owner from changed where not gone
-      -- In period order: a rebuild lays each period's set out together (read by period, never by row).
-      order by grain, period
       on conflict (workspace_id, grain, period_start, customer_id) do update set owner = excluded.owner
     )
-    ${scoped ? 'insert into rollup_activity_changes select distinct grain, period from changed' : 'select 1'}`,
+    insert into rollup_activity_changes select distinct grain, period from changed`,
   [workspaceId, timeZone]);
 }
 

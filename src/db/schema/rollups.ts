@@ -95,7 +95,4 @@ export const customerActivity = hub.table('customer_activity', {
   periodStart: date('period_start', { mode: 'string' }).notNull(),
   customerId: uuid('customer_id').notNull(),
   owner: text('owner'),
-}, (t) => [
-  primaryKey({ columns: [t.workspaceId, t.grain, t.periodStart, t.customerId] }),
-  index('customer_activity_customer_idx').on(t.workspaceId, t.customerId),
-]);
+}, (t) => [primaryKey({ columns: [t.workspaceId, t.grain, t.periodStart, t.customerId] })]);
