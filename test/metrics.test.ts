@@ -350,6 +350,7 @@ describe('incremental equals a full rebuild', () => {
     const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)];
     const when = () => new Date(Date.UTC(2026, 0, 1) + Math.floor(random() * 400 * 86400_000));
     const customer = () => `c${Math.floor(random() * 14)}`; // some unresolved
+    let merged: any;
     for (let page = 0; page < 6; page++) {
       await facts(workspaceId, sheet, 'payments', Array.from({ length: 15 }, () => ({ customer_ref: customer(), amount: Math.floor(random() * 10_000), refunded_amount: random() < 0.2 ? 500 : 0, currency: pick(['USD', 'EUR']), paid_at: when() })));
       await facts(workspaceId, sheet, 'invoices', Array.from({ length: 8 }, () => {
@@ -384,6 +385,22 @@ describe('incremental equals a full rebuild', () => {
         await enqueueDerive(tx as never, workspaceId);
       });
       await settled(workspaceId);
+      // An admin merges two clients, and later splits one record out again.
+      if (page === 0) {
+        const ids = await hub.sql<{ id: string }[]>`
+          select cl.customer_id as id from canonical.customer_links cl join canonical.source_people sp on sp.source_record_id = cl.source_record_id
+          where sp.workspace_id = ${workspaceId} and sp.external_id in ('c8', 'c9')`;
+        const response = await hub.request('POST', '/v1/customers/merge', { key, json: { ids: ids.map((row) => row.id) } });
+        merged = await response.json();
+        expect(response.status, JSON.stringify(merged)).toBe(200);
+        await settled(workspaceId);
+      }
+      if (page === 3) {
+        const absorbed = merged.records.find((record: any) => record.link.rule === 'admin')?.source_record_id;
+        expect(absorbed, JSON.stringify(merged.records.map((record: any) => record.link))).toBeDefined();
+        expect((await hub.request('POST', `/v1/customers/${merged.id}/split`, { key, json: { source_record_ids: [absorbed] } })).status).toBe(200);
+        await settled(workspaceId);
+      }
     }
     const snapshot = async () => hub.sql`
       select metric, grain, period_start::text, dimension, dimension_value, currency, value, count, inputs
