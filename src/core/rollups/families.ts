@@ -59,6 +59,8 @@ interface Spec {
   currency: 'per_currency' | 'none' | 'both';
   aggregates: string;
   outputs: Output[];
+  /** Only the per-customer rows (the others come from elsewhere, see paymentsByPeriodStatements). */
+  customersOnly?: boolean;
 }
 
 /**
@@ -70,12 +72,12 @@ export const CUSTOMER_GRAINS = ['month'];
 function statement(spec: Spec, grain: string, context: FamilyContext): string {
   const dims = spec.dims.filter((dim): dim is Exclude<Dimension, 'workspace'> => dim !== 'workspace' && (dim !== 'customer' || CUSTOMER_GRAINS.includes(grain)));
   const bases = spec.currency === 'per_currency' ? [['period', 'currency']] : spec.currency === 'none' ? [['period']] : [['period', 'currency'], ['period']];
-  const sets = bases.flatMap((base) => [base, ...dims.map((dim) => [...base, DIMENSION_COLUMN[dim]])]);
+  const sets = bases.flatMap((base) => [...(spec.customersOnly ? [] : [base]), ...dims.map((dim) => [...base, DIMENSION_COLUMN[dim]])]);
   const dimension = dims.length === 0 ? `'workspace'` : `case ${dims.map((dim) => `when grouping(${DIMENSION_COLUMN[dim]}) = 0 then '${dim}'`).join(' ')} else 'workspace' end`;
   const dimensionValue = dims.length === 0 ? `''` : `case ${dims.map((dim) => `when grouping(${DIMENSION_COLUMN[dim]}) = 0 then coalesce(${DIMENSION_COLUMN[dim]}::text, '')`).join(' ')} else '' end`;
   const currencyFlag = spec.currency === 'both' ? 'grouping(currency)' : spec.currency === 'per_currency' ? '0' : '1';
   const outputs = spec.outputs.map((output) => {
-    const allowed = METRICS.find((metric) => metric.name === output.metric)!.dimensions.filter((dim) => dims.includes(dim as never) || dim === 'workspace');
+    const allowed = METRICS.find((metric) => metric.name === output.metric)!.dimensions.filter((dim) => dims.includes(dim as never) || (dim === 'workspace' && !spec.customersOnly));
     const conditions = [`a.currency_grouped = ${output.currency ? 0 : 1}`, `a.dimension in (${allowed.map((dim) => `'${dim}'`).join(', ')})`];
     if (output.where) conditions.push(output.where);
     return `select '${output.metric}', a.period, a.dimension, a.dimension_value, ${output.currency ? 'a.currency' : `''`}, (${output.value})::float8, (${output.count})::bigint, ${output.inputs}
@@ -200,6 +202,36 @@ const SPECS: Record<Exclude<Family, 'customers' | 'derived' | 'messages'>, Spec>
     outputs: [{ metric: 'costs', value: 'a.amount', count: 'a.n', inputs: `jsonb_build_object('sum', a.amount)`, currency: true }],
   },
 };
+
+/**
+ * Revenue by week and by month, but per customer, is the sum of its days: amounts are whole
+ * minor units, so float sums of them are exact and equal to summing the payments (a rebuild
+ * takes the same path, so the two cannot differ). Read from the day rows just written (a
+ * month is 30 days × a few dimension values), not from a month of payments again. Per-customer
+ * month rows come from the payments of the customers being recomputed, through their references.
+ */
+function paymentsByPeriodStatements(grain: string, context: FamilyContext): string[] {
+  const fromDays = `
+    insert into rollup_fresh (metric, period_start, dimension, dimension_value, currency, value, count, inputs)
+    select 'revenue', r.period, d.dimension, d.dimension_value, d.currency, sum(d.value), sum(d.count),
+      jsonb_build_object('sum', sum(d.value), 'refunded', sum((d.inputs->>'refunded')::float8))
+    from rollup_ranges r
+    join canonical.metric_rollups d on d.workspace_id = $1 and d.grain = 'day' and d.metric = 'revenue'
+      and d.period_start >= r.period and d.period_start < (r.period + ('1 ' || $3)::interval)::date
+    where $2::text is not null
+    group by r.period, d.dimension, d.dimension_value, d.currency`;
+  if (!CUSTOMER_GRAINS.includes(grain)) return [fromDays];
+  const rows = context.customersScoped
+    ? `select ${period('paid_at')} as period, coalesce(f.currency, '') as currency, pc.owner, pc.customer_id, f.connection_id,
+        coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) as net, coalesce(f.refunded_amount, 0) as refunded
+      from rollup_ranges r cross join rollup_customers c
+      join hub.customer_refs pc on pc.workspace_id = $1 and pc.customer_id = c.customer_id
+      cross join lateral (
+        select * from canonical.payments f where f.workspace_id = $1 and f.connection_id = pc.connection_id and f.customer_ref = pc.external_id
+          and f.paid_at >= r.lo and f.paid_at < r.hi and f.deleted_at is null offset 0) f`
+    : SPECS.payments.rows;
+  return [fromDays, statement({ ...SPECS.payments, rows, dims: ['customer'], customersOnly: true }, grain, context)];
+}
 
 /**
  * First response per thread: the thread's first inbound message (in the ranges) and the
@@ -327,6 +359,10 @@ export async function computeFamily(tx: Sql, family: Family, workspaceId: string
     return;
   }
   if (family === 'messages') for (const text of THREADS_STATEMENTS) await tx.unsafe(text, text.includes('$1') ? [workspaceId, timeZone, grain] : []);
+  if (family === 'payments' && grain !== 'day') {
+    for (const text of paymentsByPeriodStatements(grain, context)) await tx.unsafe(text, [workspaceId, timeZone, grain]);
+    return;
+  }
   const text = family === 'messages' ? messagesStatement(context, grain) : family === 'derived' ? derivedStatement(context) : statement(SPECS[family], grain, context);
   await tx.unsafe(text, [workspaceId, timeZone, grain]);
 }
