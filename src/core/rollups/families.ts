@@ -381,6 +381,6 @@ export const FAMILY_SOURCES: Record<Family, { dirty: string[] }> = {
   messages: { dirty: ['messages'] },
   satisfaction: { dirty: ['satisfaction'] },
   costs: { dirty: ['costs'] },
-  customers: { dirty: ['payments', 'customers', 'refs', 'links', 'people'] },
+  customers: { dirty: ['payments', 'customers', 'payers', 'links', 'people'] },
   derived: { dirty: ['payments', 'invoices', 'costs', 'deals_closed'] },
 };

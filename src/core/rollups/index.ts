@@ -193,15 +193,16 @@ async function expandMarks(tx: Sql, workspaceId: string, timeZone: string): Prom
     join canonical.source_people sp on sp.source_record_id = d.id and sp.workspace_id = ${workspaceId}
     union
     select split_part(ref, '|', 1)::uuid, substr(ref, length(split_part(ref, '|', 1)) + 2) from rollup_marks where family = 'people'`;
-  // Customers whose facts changed (the refs marks) and those a re-resolved reference named
-  // before or names now: their per-customer rows and first payments are recomputed, no one else's.
-  await tx`create temp table rollup_customers (customer_id uuid primary key) on commit drop`;
+  // Customers whose facts changed (the refs and payers marks) and those a re-resolved reference
+  // named before or names now: their per-customer rows are recomputed, no one else's.
+  // payer: its first payment and active periods are recomputed too (payments named it, or its references moved).
+  await tx`create temp table rollup_customers (customer_id uuid primary key, payer boolean not null) on commit drop`;
   const [{ everyone }] = await tx<{ everyone: boolean }[]>`
-    select exists (select 1 from rollup_marks where family = 'refs' and ref is null) as everyone`;
+    select exists (select 1 from rollup_marks where family in ('refs', 'payers') and ref is null) as everyone`;
   if (refs.count > 0) {
-    await tx`insert into rollup_customers select distinct r.customer_id from rollup_refs k join hub.customer_refs r on r.workspace_id = ${workspaceId} and r.connection_id = k.connection_id and r.external_id = k.external_id`;
+    await tx`insert into rollup_customers select distinct r.customer_id, true from rollup_refs k join hub.customer_refs r on r.workspace_id = ${workspaceId} and r.connection_id = k.connection_id and r.external_id = k.external_id`;
     await resolveCustomerRefs(tx, workspaceId, 'rollup_refs');
-    await tx`insert into rollup_customers select distinct r.customer_id from rollup_refs k join hub.customer_refs r on r.workspace_id = ${workspaceId} and r.connection_id = k.connection_id and r.external_id = k.external_id on conflict do nothing`;
+    await tx`insert into rollup_customers select distinct r.customer_id, true from rollup_refs k join hub.customer_refs r on r.workspace_id = ${workspaceId} and r.connection_id = k.connection_id and r.external_id = k.external_id on conflict do nothing`;
     for (const facts of CUSTOMER_FACTS) {
       await tx.unsafe(`
         insert into rollup_marks (family, at)
@@ -215,14 +216,16 @@ async function expandMarks(tx: Sql, workspaceId: string, timeZone: string): Prom
   if (!everyone) {
     await tx`
       insert into rollup_customers
-      select distinct r.customer_id
-      from (select distinct ref from rollup_marks where family = 'refs') d
+      select r.customer_id, bool_or(d.family = 'payers')
+      from (select distinct family, ref from rollup_marks where family in ('refs', 'payers')) d
       join hub.customer_refs r on r.workspace_id = ${workspaceId} and r.connection_id = split_part(d.ref, '|', 1)::uuid
         and r.external_id = substr(d.ref, length(split_part(d.ref, '|', 1)) + 2)
-      on conflict do nothing`;
+      group by r.customer_id
+      on conflict (customer_id) do update set payer = rollup_customers.payer or excluded.payer`;
   }
-  await refreshFirsts(tx, workspaceId, everyone ? null : 'rollup_customers');
-  await refreshActivity(tx, workspaceId, timeZone, everyone ? null : 'rollup_customers');
+  await tx`create temp table rollup_payers on commit drop as select customer_id from rollup_customers where payer`;
+  await refreshFirsts(tx, workspaceId, everyone ? null : 'rollup_payers');
+  await refreshActivity(tx, workspaceId, timeZone, everyone ? null : 'rollup_payers');
   return { everyone };
 }
 
