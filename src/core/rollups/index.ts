@@ -427,11 +427,26 @@ interface FamilyChanges {
 async function writeFamily(tx: Sql, workspaceId: string, grain: string, metrics: string[], full: boolean, customersScoped: boolean): Promise<FamilyChanges> {
   const [result] = await tx<{ upserted: number; removed: number; from: string | null; to: string | null; rows: ChangedRow[] | null }[]>`
     with existing as (
-      select m.metric, m.period_start, m.dimension, m.dimension_value, m.currency, m.value, m.count, m.inputs
-      from canonical.metric_rollups m
-      where m.workspace_id = ${workspaceId} and m.grain = ${grain} and m.metric = any(${metrics}::text[])
-        ${full ? tx`` : tx`and m.period_start in (select period from rollup_ranges)`}
-        ${customersScoped ? tx`and (m.dimension <> 'customer' or m.dimension_value in (select customer_id::text from rollup_customers))` : tx``}
+      ${full
+        ? tx`select m.metric, m.period_start, m.dimension, m.dimension_value, m.currency, m.value, m.count, m.inputs
+          from canonical.metric_rollups m
+          where m.workspace_id = ${workspaceId} and m.grain = ${grain} and m.metric = any(${metrics}::text[])`
+        // Through the key (workspace, metric, grain, dimension, period, value): a recomputed month's
+        // thousands of per-customer rows are not read, only those of the customers recomputed.
+        : tx`select m.metric, m.period_start, m.dimension, m.dimension_value, m.currency, m.value, m.count, m.inputs
+          from unnest(${metrics}::text[]) k(metric)
+          cross join (values ('workspace'), ('owner'), ('connection')${customersScoped ? tx`` : tx`, ('customer')`}) d(dimension)
+          cross join rollup_ranges r
+          join canonical.metric_rollups m on m.workspace_id = ${workspaceId} and m.metric = k.metric and m.grain = ${grain}
+            and m.dimension = d.dimension and m.period_start = r.period
+          ${customersScoped ? tx`
+          union all
+          select m.metric, m.period_start, m.dimension, m.dimension_value, m.currency, m.value, m.count, m.inputs
+          from unnest(${metrics}::text[]) k(metric)
+          cross join rollup_ranges r
+          cross join rollup_customers c
+          join canonical.metric_rollups m on m.workspace_id = ${workspaceId} and m.metric = k.metric and m.grain = ${grain}
+            and m.dimension = 'customer' and m.period_start = r.period and m.dimension_value = c.customer_id::text` : tx``}`}
     ),
     -- One pass over the old and the fresh rows: only differences are written (most rows of a
     -- recomputed month are what they were).
