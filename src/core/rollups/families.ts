@@ -290,14 +290,14 @@ function messagesStatement(context: FamilyContext, grain: string): string {
  * Customer lifecycle over payments (net of refunds above zero) of resolved golden customers.
  * For each period in rollup_ranges: active = paid in it; new = first payment ever in it;
  * returning = active − new; retention = share of the previous period's active who are
- * active again. One statement over the active sets and first payments the drain keeps
- * (hub.customer_activity, hub.customer_firsts), so no period's payments are read here.
+ * active again. One statement over the active sets the drain keeps (hub.customer_activity,
+ * with each customer's first-payment period flagged), so no period's payments are read here.
  */
 const CUSTOMERS_STATEMENTS = [
-  // Who paid in each period being recomputed (t) and in the period before it (p), from
-  // hub.customer_activity, and when each first paid, from hub.customer_firsts: both kept by the drain.
+  // Who paid in each period being recomputed (t) and in the period before it (p), and whose
+  // first payment it holds, from hub.customer_activity, which the drain keeps.
   `with t as (
-    select r.period, r.lo, a.customer_id, a.owner
+    select r.period, a.customer_id, a.owner, a.first
     from rollup_ranges r join hub.customer_activity a on a.workspace_id = $1 and a.grain = $3 and a.period_start = r.period
   ),
   p as (
@@ -307,10 +307,9 @@ const CUSTOMERS_STATEMENTS = [
   marked as (
     select coalesce(t.period, p.period) as period, coalesce(t.owner, p.owner) as owner,
       t.customer_id is not null as active, p.customer_id is not null as was_active,
-      t.customer_id is not null and fi.first_paid_at >= t.lo as is_new
+      coalesce(t.first, false) as is_new
     from t
     full join p on p.period = t.period and p.customer_id = t.customer_id
-    left join hub.customer_firsts fi on fi.workspace_id = $1 and fi.customer_id = t.customer_id
     where $2::text is not null
   ),
   agg as (

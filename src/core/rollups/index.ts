@@ -242,29 +242,34 @@ async function refreshActivity(tx: Sql, workspaceId: string, timeZone: string, c
     // a sorted load into the key is sequential), nothing to compare.
     await tx`delete from hub.customer_activity where workspace_id = ${workspaceId}`;
     await tx`
-      insert into hub.customer_activity (workspace_id, grain, period_start, customer_id, owner)
-      select distinct ${workspaceId}::uuid, g.grain, date_trunc(g.grain, f.paid_at at time zone ${timeZone})::date, r.customer_id, r.owner
-      from hub.customer_refs r
-      join canonical.payments f on f.workspace_id = r.workspace_id and f.connection_id = r.connection_id and f.customer_ref = r.external_id
-      cross join (values ('day'), ('week'), ('month')) g(grain)
-      where r.workspace_id = ${workspaceId} and f.deleted_at is null and f.paid_at is not null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
+      insert into hub.customer_activity (workspace_id, grain, period_start, customer_id, owner, first)
+      select x.*, x.period = date_trunc(x.grain, fi.first_paid_at at time zone ${timeZone})::date
+      from (
+        select distinct ${workspaceId}::uuid, g.grain, date_trunc(g.grain, f.paid_at at time zone ${timeZone})::date as period, r.customer_id, r.owner
+        from hub.customer_refs r
+        join canonical.payments f on f.workspace_id = r.workspace_id and f.connection_id = r.connection_id and f.customer_ref = r.external_id
+        cross join (values ('day'), ('week'), ('month')) g(grain)
+        where r.workspace_id = ${workspaceId} and f.deleted_at is null and f.paid_at is not null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
+      ) x
+      join hub.customer_firsts fi on fi.workspace_id = ${workspaceId} and fi.customer_id = x.customer_id
       order by 2, 3, 4`;
     return;
   }
   // A customer's set changes only in the periods of the payments marked (a re-resolved
-  // reference marks every payment it names): those periods, and the span they cover.
+  // reference marks every payment it names), its first flag where its first payment moved
+  // (customers marks): those periods, and the span they cover.
   await tx`
     create temp table rollup_activity_scope on commit drop as
     select distinct g.grain, date_trunc(g.grain, m.at at time zone ${timeZone})::date as period
     from rollup_marks m cross join (values ('day'), ('week'), ('month')) g(grain)
-    where m.family = 'payments' and m.at is not null`;
+    where m.family in ('payments', 'customers') and m.at is not null`;
   await tx`analyze rollup_activity_scope`;
   await tx.unsafe(`analyze ${customersTable}`);
   await tx.unsafe(`
     with span as (
       select min(period)::timestamp at time zone $2 as lo, max((period + ('1 ' || grain)::interval)::timestamp at time zone $2) as hi from rollup_activity_scope
     ),
-    fresh as (
+    active as (
       select distinct g.grain, date_trunc(g.grain, f.paid_at at time zone $2)::date as period, r.customer_id, r.owner
       from ${customersTable} c join hub.customer_refs r on r.workspace_id = $1 and r.customer_id = c.customer_id
       cross join span
@@ -274,25 +279,29 @@ async function refreshActivity(tx: Sql, workspaceId: string, timeZone: string, c
       where f.deleted_at is null and coalesce(f.amount, 0) - coalesce(f.refunded_amount, 0) > 0
         and (g.grain, date_trunc(g.grain, f.paid_at at time zone $2)::date) in (select grain, period from rollup_activity_scope)
     ),
+    fresh as (
+      select a.*, a.period = date_trunc(a.grain, fi.first_paid_at at time zone $2)::date as first
+      from active a join hub.customer_firsts fi on fi.workspace_id = $1 and fi.customer_id = a.customer_id
+    ),
     old as (
-      select a.grain, a.period_start as period, a.customer_id, a.owner
+      select a.grain, a.period_start as period, a.customer_id, a.owner, a.first
       from rollup_activity_scope s cross join ${customersTable} c
       join hub.customer_activity a on a.workspace_id = $1 and a.grain = s.grain and a.period_start = s.period and a.customer_id = c.customer_id
     ),
     changed as (
       select coalesce(n.grain, o.grain) as grain, coalesce(n.period, o.period) as period, coalesce(n.customer_id, o.customer_id) as customer_id,
-        n.owner, n.customer_id is null as gone
+        n.owner, n.first, n.customer_id is null as gone
       from fresh n full join old o on o.grain = n.grain and o.period = n.period and o.customer_id = n.customer_id
-      where n.customer_id is null or o.customer_id is null or n.owner is distinct from o.owner
+      where n.customer_id is null or o.customer_id is null or (n.owner, n.first) is distinct from (o.owner, o.first)
     ),
     removed as (
       delete from hub.customer_activity a using changed c
       where c.gone and a.workspace_id = $1 and a.grain = c.grain and a.period_start = c.period and a.customer_id = c.customer_id
     ),
     upserted as (
-      insert into hub.customer_activity (workspace_id, grain, period_start, customer_id, owner)
-      select $1, grain, period, customer_id, owner from changed where not gone
-      on conflict (workspace_id, grain, period_start, customer_id) do update set owner = excluded.owner
+      insert into hub.customer_activity (workspace_id, grain, period_start, customer_id, owner, first)
+      select $1, grain, period, customer_id, owner, first from changed where not gone
+      on conflict (workspace_id, grain, period_start, customer_id) do update set owner = excluded.owner, first = excluded.first
     )
     insert into rollup_activity_changes select distinct grain, period from changed`,
   [workspaceId, timeZone]);

@@ -1,4 +1,4 @@
-import { bigint, date, doublePrecision, index, integer, jsonb, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, date, doublePrecision, index, integer, jsonb, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { canonical } from './canonical.js';
 import { hub } from './hub.js';
 
@@ -95,4 +95,6 @@ export const customerActivity = hub.table('customer_activity', {
   periodStart: date('period_start', { mode: 'string' }).notNull(),
   customerId: uuid('customer_id').notNull(),
   owner: text('owner'),
+  /** The period of the customer's first payment (hub.customer_firsts): the customer is new in it. */
+  first: boolean('first').notNull().default(false),
 }, (t) => [primaryKey({ columns: [t.workspaceId, t.grain, t.periodStart, t.customerId] })]);
