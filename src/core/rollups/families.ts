@@ -234,31 +234,10 @@ function paymentsByPeriodStatements(grain: string, context: FamilyContext): stri
 }
 
 /**
- * First response per thread: the thread's first inbound message (in the ranges) and the
- * first outbound message after it. Threads are found through inbound messages in the
- * ranges, then read whole through the (workspace, connection, thread) index, once per refresh:
- * rollup_threads keeps them for the next grain (a week's threads are mostly the days' ones).
+ * First response per thread whose first inbound message falls in the ranges: the thread's
+ * first inbound message and the first outbound one after it, from hub.thread_firsts, which the
+ * drain keeps for the threads that changed.
  */
-const THREADS_STATEMENTS = [
-  `create temp table if not exists rollup_threads (connection_id uuid, thread_ref text, first_in timestamptz, first_out timestamptz, primary key (connection_id, thread_ref)) on commit drop`,
-  `insert into rollup_threads (connection_id, thread_ref, first_in, first_out)
-    select th.connection_id, th.thread_ref, first_in.at, first_out.at
-    from (
-      select distinct f.connection_id, f.thread_ref from ${inRanges('messages', 'sent_at')}
-      where f.direction = 'inbound' and f.thread_ref is not null
-    ) th
-    cross join lateral (
-      select min(i.sent_at) as at from canonical.messages i
-      where i.workspace_id = $1 and i.connection_id = th.connection_id and i.thread_ref = th.thread_ref and i.direction = 'inbound' and i.deleted_at is null) first_in
-    cross join lateral (
-      select min(o.sent_at) as at from canonical.messages o
-      where o.workspace_id = $1 and o.connection_id = th.connection_id and o.thread_ref = th.thread_ref
-        and o.direction = 'outbound' and o.deleted_at is null and o.sent_at > first_in.at) first_out
-    where first_in.at is not null
-      and not exists (select 1 from rollup_threads c where c.connection_id = th.connection_id and c.thread_ref = th.thread_ref)
-      and $2::text is not null and $3::text is not null`,
-];
-
 function messagesStatement(context: FamilyContext, grain: string): string {
   // Business hours: hub.business_seconds() written out in place (a lateral over the local days
   // between the two times): called as a function it cost 50 µs a thread in executor set-up.
@@ -274,8 +253,9 @@ function messagesStatement(context: FamilyContext, grain: string): string {
     rows: `
       select date_trunc($3, t.first_in at time zone $2)::date as period, t.connection_id,
         case when t.first_out is not null then ${elapsed} end as seconds, t.first_out is null as unanswered
-      from rollup_threads t ${businessSeconds}
-      where date_trunc($3, t.first_in at time zone $2)::date in (select period from rollup_ranges) and $1::uuid is not null`,
+      from rollup_ranges r cross join lateral (
+        select * from hub.thread_firsts t where t.workspace_id = $1 and t.first_in >= r.lo and t.first_in < r.hi offset 0) t
+      ${businessSeconds}`,
     dims: ['workspace', 'connection'],
     currency: 'none',
     aggregates: `count(*) filter (where unanswered) as unanswered, ${stats('seconds')}`,
@@ -357,7 +337,6 @@ export async function computeFamily(tx: Sql, family: Family, workspaceId: string
     for (const text of CUSTOMERS_STATEMENTS) await tx.unsafe(text, text.includes('$1') ? [workspaceId, timeZone, grain] : []);
     return;
   }
-  if (family === 'messages') for (const text of THREADS_STATEMENTS) await tx.unsafe(text, text.includes('$1') ? [workspaceId, timeZone, grain] : []);
   if (family === 'payments' && grain !== 'day') {
     for (const text of paymentsByPeriodStatements(grain, context)) await tx.unsafe(text, [workspaceId, timeZone, grain]);
     return;
@@ -377,7 +356,7 @@ export const FAMILY_SOURCES: Record<Family, { dirty: string[] }> = {
   deals_closed: { dirty: ['deals_closed'] },
   deals_open: { dirty: ['deals_open'] },
   tasks: { dirty: ['tasks'] },
-  messages: { dirty: ['messages'] },
+  messages: { dirty: ['threads'] },
   satisfaction: { dirty: ['satisfaction'] },
   costs: { dirty: ['costs'] },
   customers: { dirty: ['payments', 'customers', 'payers', 'links', 'people'] },

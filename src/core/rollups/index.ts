@@ -103,6 +103,7 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
     let customersScoped = false;
     await tx`create temp table rollup_activity_changes (grain text, period date) on commit drop`;
     if (full) {
+      await refreshThreads(tx, workspaceId, false);
       await resolveCustomerRefs(tx, workspaceId, null);
       await refreshFirsts(tx, workspaceId, null);
       await refreshActivity(tx, workspaceId, tz, null);
@@ -110,6 +111,7 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
       await tx`analyze hub.customer_refs`;
       await tx`analyze hub.customer_firsts`;
       await tx`analyze hub.customer_activity`;
+      await tx`analyze hub.thread_firsts`;
     } else customersScoped = !(await expandMarks(tx, workspaceId, tz)).everyone;
 
     await tx`create temp table rollup_ranges (period date primary key, lo timestamptz not null, hi timestamptz not null) on commit drop`;
@@ -166,25 +168,20 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
   if (result.full) {
     // A rebuild rewrote these whole: vacuumed now, the next refresh reads them index-only
     // (an unvacuumed page costs a random heap read per row) instead of after autovacuum's next round.
-    await sql`vacuum (analyze) hub.customer_refs, hub.customer_firsts, hub.customer_activity, canonical.metric_rollups`;
+    await sql`vacuum (analyze) hub.customer_refs, hub.customer_firsts, hub.customer_activity, hub.thread_firsts, canonical.metric_rollups`;
   }
   return result;
 }
 
 /**
- * Marks that name a thing rather than a time become times: a thread → its messages' times;
- * a person record whose golden customer changed (`links`, by record id) or that was deleted
- * (`people`, by connection|external id) → its reference is re-resolved in hub.customer_refs
- * and the times of every fact naming it are marked.
+ * Marks that name a thing rather than a time become times: a thread → its first inbound
+ * message and first reply are re-derived in hub.thread_firsts, and where they moved the old and
+ * new first inbound times are marked (`threads`); a person record whose golden customer changed
+ * (`links`, by record id) or that was deleted (`people`, by connection|external id) → its
+ * reference is re-resolved in hub.customer_refs and the times of every fact naming it are marked.
  */
 async function expandMarks(tx: Sql, workspaceId: string, timeZone: string): Promise<{ everyone: boolean }> {
-  await tx`
-    insert into rollup_marks (family, at)
-    select 'messages', m.sent_at
-    from (select distinct ref from rollup_marks where family = 'messages' and ref is not null) d
-    join canonical.messages m on m.workspace_id = ${workspaceId} and m.connection_id = split_part(d.ref, '|', 1)::uuid
-      and m.thread_ref = substr(d.ref, length(split_part(d.ref, '|', 1)) + 2)
-    where m.sent_at is not null`;
+  await refreshThreads(tx, workspaceId, true);
   await tx`create temp table rollup_refs (connection_id uuid, external_id text, primary key (connection_id, external_id)) on commit drop`;
   const refs = await tx`
     insert into rollup_refs
@@ -308,6 +305,67 @@ async function refreshActivity(tx: Sql, workspaceId: string, timeZone: string, c
 }
 
 /**
+ * hub.thread_firsts for the threads the messages marks name (`scoped`), or for the whole
+ * workspace: each thread's first inbound message and the first outbound one after it.
+ */
+async function refreshThreads(tx: Sql, workspaceId: string, scoped: boolean): Promise<void> {
+  if (!scoped) {
+    await tx`delete from hub.thread_firsts where workspace_id = ${workspaceId}`;
+    await tx`
+      insert into hub.thread_firsts (workspace_id, connection_id, thread_ref, first_in, first_out)
+      select ${workspaceId}::uuid, i.connection_id, i.thread_ref, i.first_in, o.first_out
+      from (
+        select connection_id, thread_ref, min(sent_at) as first_in from canonical.messages
+        where workspace_id = ${workspaceId} and direction = 'inbound' and deleted_at is null and thread_ref is not null and sent_at is not null
+        group by connection_id, thread_ref
+      ) i
+      cross join lateral (
+        select min(o.sent_at) as first_out from canonical.messages o
+        where o.workspace_id = ${workspaceId} and o.connection_id = i.connection_id and o.thread_ref = i.thread_ref
+          and o.direction = 'outbound' and o.deleted_at is null and o.sent_at > i.first_in) o`;
+    return;
+  }
+  await tx`
+    with keys as (
+      select distinct split_part(ref, '|', 1)::uuid as connection_id, substr(ref, length(split_part(ref, '|', 1)) + 2) as thread_ref
+      from rollup_marks where family = 'messages' and ref is not null and ref like '%|_%'
+    ),
+    fresh as (
+      select k.connection_id, k.thread_ref, fi.at as first_in, fo.at as first_out
+      from keys k
+      cross join lateral (
+        select min(i.sent_at) as at from canonical.messages i
+        where i.workspace_id = ${workspaceId} and i.connection_id = k.connection_id and i.thread_ref = k.thread_ref and i.direction = 'inbound' and i.deleted_at is null) fi
+      cross join lateral (
+        select min(o.sent_at) as at from canonical.messages o
+        where o.workspace_id = ${workspaceId} and o.connection_id = k.connection_id and o.thread_ref = k.thread_ref
+          and o.direction = 'outbound' and o.deleted_at is null and o.sent_at > fi.at) fo
+      where fi.at is not null
+    ),
+    old as (
+      select t.connection_id, t.thread_ref, t.first_in, t.first_out
+      from keys k join hub.thread_firsts t on t.workspace_id = ${workspaceId} and t.connection_id = k.connection_id and t.thread_ref = k.thread_ref
+    ),
+    changed as (
+      select coalesce(n.connection_id, o.connection_id) as connection_id, coalesce(n.thread_ref, o.thread_ref) as thread_ref,
+        n.first_in, n.first_out, o.first_in as old_first_in
+      from fresh n full join old o on o.connection_id = n.connection_id and o.thread_ref = n.thread_ref
+      where (n.first_in, n.first_out) is distinct from (o.first_in, o.first_out)
+    ),
+    removed as (
+      delete from hub.thread_firsts t using changed c
+      where c.first_in is null and t.workspace_id = ${workspaceId} and t.connection_id = c.connection_id and t.thread_ref = c.thread_ref
+    ),
+    upserted as (
+      insert into hub.thread_firsts (workspace_id, connection_id, thread_ref, first_in, first_out)
+      select ${workspaceId}, connection_id, thread_ref, first_in, first_out from changed where first_in is not null
+      on conflict (workspace_id, connection_id, thread_ref) do update set first_in = excluded.first_in, first_out = excluded.first_out
+    )
+    insert into rollup_marks (family, at)
+    select 'threads', x.at from changed cross join lateral (values (first_in), (old_first_in)) x(at) where x.at is not null`;
+}
+
+/**
  * hub.customer_firsts for the customers in `customersTable` (customer_id), or for the whole
  * workspace (null). Where a customer's first payment moved, its old and new times are marked
  * `customers`: new and returning customers change in those periods.
@@ -402,6 +460,7 @@ function periodsQuery(family: Family, full: boolean): string {
         select ${local('at')} from rollup_marks where family = 'customers' and at is not null
       ) m cross join lateral (values (m.at), ((m.at + ${step})::date)) t(p)`;
   }
+  if (family === 'messages' && full) return `select distinct ${local('t.first_in')} from hub.thread_firsts t where t.workspace_id = $1`;
   const { table, column } = FAMILY_TIME[family];
   if (full) return `select distinct ${local(`f.${column}`)} from canonical.${table} f where f.workspace_id = $1 and f.${column} is not null`;
   return `select distinct ${local('at')} from rollup_marks where family = any(array[${FAMILY_SOURCES[family].dirty.map((name) => `'${name}'`).join(', ')}]) and at is not null`;

@@ -98,3 +98,19 @@ export const customerActivity = hub.table('customer_activity', {
   /** The period of the customer's first payment (hub.customer_firsts): the customer is new in it. */
   first: boolean('first').notNull().default(false),
 }, (t) => [primaryKey({ columns: [t.workspaceId, t.grain, t.periodStart, t.customerId] })]);
+
+/**
+ * Each conversation thread's first inbound message and the first reply after it, for
+ * first_response_time and unanswered_threads: kept by the drain for the threads its marks
+ * name, so a refresh reads the threads that started in a period instead of finding them.
+ */
+export const threadFirsts = hub.table('thread_firsts', {
+  workspaceId: uuid('workspace_id').notNull(),
+  connectionId: uuid('connection_id').notNull(),
+  threadRef: text('thread_ref').notNull(),
+  firstIn: at('first_in').notNull(),
+  firstOut: at('first_out'),
+}, (t) => [
+  primaryKey({ columns: [t.workspaceId, t.connectionId, t.threadRef] }),
+  index('thread_firsts_first_in_idx').on(t.workspaceId, t.firstIn),
+]);
