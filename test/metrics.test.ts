@@ -341,6 +341,36 @@ describe('the API', () => {
 });
 
 describe('incremental equals a full rebuild', () => {
+  it('gives identical rows after a bulk statement of more than 20,000 payments (every customer marked) as a rebuild', async () => {
+    const { key, workspaceId } = await hub.workspace();
+    const sheet = await people(key, workspaceId, 'Clients', Array.from({ length: 6 }, (_, n) => [`b${n}`, `Bulk Client${String.fromCharCode(65 + n)} Person${String.fromCharCode(75 - n)}`, `+1 646 555 ${String(2000 + n)}`]));
+    await facts(workspaceId, sheet, 'payments', Array.from({ length: 6 }, (_, n) => ({ customer_ref: `b${n}`, amount: 100, currency: 'USD', paid_at: new Date(Date.UTC(2026, 5, 1 + n)) })));
+    await settled(workspaceId);
+    const before = await metric(key, 'metric=new_customers&grain=month');
+    expect(series(before)).toEqual({ '2026-06-01': 6 });
+    // One statement, as a large import writes: earlier payments move first payments (and new
+    // customers) back in time; fully refunded ones count for revenue periods but not as purchases.
+    await hub.sql.begin(async (tx) => {
+      await tx`
+        insert into canonical.payments (source_record_id, workspace_id, connection_id, external_id, customer_ref, amount, refunded_amount, currency, paid_at)
+        select 900000000 + g, ${workspaceId}, ${sheet}, 'bulk-' || g, 'b' || (g % 7), 50 + g % 13, case when g % 5 = 0 then 50 + g % 13 else 0 end,
+          (array['USD', 'EUR'])[1 + g % 2], timestamptz '2025-01-01 00:00:00+00' + (g * interval '37 minutes')
+        from generate_series(1, 20050) g`;
+      await enqueueDerive(tx as never, workspaceId);
+    });
+    await settled(workspaceId);
+    // b0..b5 first paid in January 2025 now (b6 is no one's reference: it counts for the workspace only).
+    expect(series(await metric(key, 'metric=new_customers&grain=month'))['2025-01-01']).toBe(6);
+    const snapshot = async () => hub.sql`
+      select metric, grain, period_start::text, dimension, dimension_value, currency, value, count, inputs
+      from canonical.metric_rollups where workspace_id = ${workspaceId}
+      order by metric, grain, period_start, dimension, dimension_value, currency`;
+    const incremental = await snapshot();
+    const rebuilt = await refreshRollups(hub.sql, workspaceId, { full: true });
+    expect({ changed: rebuilt.rows_changed, removed: rebuilt.rows_removed }).toEqual({ changed: 0, removed: 0 });
+    expect(await snapshot()).toEqual(incremental);
+  });
+
   it('gives identical rows after random changes applied page by page as a rebuild from scratch (random data)', async () => {
     const { key, workspaceId } = await hub.workspace();
     await patchWorkspace(key, { time_zone: 'America/New_York', business_hours: { days: [1, 2, 3, 4, 5], start: '08:30', end: '17:00' } });

@@ -105,7 +105,7 @@ export async function refreshRollups(sql: Sql, workspaceId: string, options: { f
     if (full) {
       await refreshThreads(tx, workspaceId, false);
       await resolveCustomerRefs(tx, workspaceId, null);
-      await refreshFirsts(tx, workspaceId, null);
+      await refreshFirsts(tx, workspaceId, null, false);
       await refreshActivity(tx, workspaceId, tz, null);
       // Rewritten whole just now: without fresh statistics the planner joins them blind (a 50,000 × 50,000 nested loop).
       await tx`analyze hub.customer_refs`;
@@ -221,8 +221,16 @@ async function expandMarks(tx: Sql, workspaceId: string, timeZone: string): Prom
       on conflict (customer_id) do update set payer = rollup_customers.payer or excluded.payer`;
   }
   await tx`create temp table rollup_payers on commit drop as select customer_id from rollup_customers where payer`;
-  await refreshFirsts(tx, workspaceId, everyone ? null : 'rollup_payers');
+  await refreshFirsts(tx, workspaceId, everyone ? null : 'rollup_payers', true);
   await refreshActivity(tx, workspaceId, timeZone, everyone ? null : 'rollup_payers');
+  if (everyone) {
+    // Rewritten whole: its sets changed at most where payments were marked or first payments moved.
+    await tx`
+      insert into rollup_activity_changes
+      select distinct g.grain, date_trunc(g.grain, m.at at time zone ${timeZone})::date
+      from rollup_marks m cross join (values ('day'), ('week'), ('month')) g(grain)
+      where m.family in ('payments', 'customers') and m.at is not null`;
+  }
   return { everyone };
 }
 
@@ -370,7 +378,7 @@ async function refreshThreads(tx: Sql, workspaceId: string, scoped: boolean): Pr
  * workspace (null). Where a customer's first payment moved, its old and new times are marked
  * `customers`: new and returning customers change in those periods.
  */
-async function refreshFirsts(tx: Sql, workspaceId: string, customersTable: string | null): Promise<void> {
+async function refreshFirsts(tx: Sql, workspaceId: string, customersTable: string | null, markMoves: boolean): Promise<void> {
   const scoped = customersTable !== null;
   await tx.unsafe(`
     with fresh as (
@@ -409,7 +417,7 @@ async function refreshFirsts(tx: Sql, workspaceId: string, customersTable: strin
       select $1, customer_id, new_at from changed where new_at is not null
       on conflict (workspace_id, customer_id) do update set first_paid_at = excluded.first_paid_at
     )
-    ${scoped ? `insert into rollup_marks (family, at) select 'customers', t.at from changed cross join lateral (values (old_at), (new_at)) t(at) where t.at is not null` : 'select 1'}`,
+    ${markMoves ? `insert into rollup_marks (family, at) select 'customers', t.at from changed cross join lateral (values (old_at), (new_at)) t(at) where t.at is not null` : 'select 1'}`,
   [workspaceId]);
 }
 
