@@ -602,6 +602,10 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
       on conflict (source_record_id, kind) do update set features = excluded.features, keys = excluded.keys`;
   }
 
+  // The records just written sit in the GIN index's pending list, which every lookup below
+  // would scan whole, once per key: fold it into the index first (a few ms for a page).
+  await tx`select gin_clean_pending_list('hub.match_records_keys_idx'::regclass)`;
+
   // 2. Grow the affected set to its closed component.
   const features = new Map<number, Features>();
   const keys = new Map<number, string[]>();
@@ -642,9 +646,16 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
       group by w.key`;
     const usable = sizes.filter((row) => row.records >= 2 && row.records <= BLOCK_CAP).map((row) => row.key);
     if (usable.length === 0) continue;
+    // Through the GIN index, from the posting lists of exactly these keys. The planner cannot
+    // estimate `keys && <thousands of keys>`: left to choose, it read every record of the
+    // workspace through the (workspace, kind) index and tested each one's keys against the
+    // array (11 s at 100,000 records, against 0.2 s). Hence workspace and kind written so no
+    // index serves them, and no sequential scan for this statement.
+    await tx`set local enable_seqscan = off`;
     const found = await tx<{ source_record_id: string; features: Features; keys: string[] }[]>`
       select source_record_id, features, keys from hub.match_records
-      where workspace_id = ${workspaceId} and kind = ${kind} and keys && ${usable}::text[]`;
+      where keys && ${usable}::text[] and workspace_id::text = ${workspaceId} and kind || '' = ${kind}`;
+    await tx`set local enable_seqscan = on`;
     for (const row of found) {
       const id = Number(row.source_record_id);
       if (!features.has(id)) {
