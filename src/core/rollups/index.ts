@@ -44,17 +44,17 @@ export async function loadMetricSettings(sql: Sql, workspaceId: string): Promise
 /** Families in the order they run: derived ratios read the base rollups written before them. */
 const FAMILIES: Family[] = ['payments', 'invoices', 'invoices_due', 'deals_closed', 'deals_open', 'tasks', 'messages', 'satisfaction', 'costs', 'customers', 'derived'];
 
-/** Time columns of each fact table, as the dirty marks and a full rebuild read them. */
+/** The table and time column whose local periods a family's full rebuild covers. */
 const FAMILY_TIME: Record<Exclude<Family, 'customers' | 'derived'>, { table: string; column: string }> = {
-  payments: { table: 'payments', column: 'paid_at' },
-  invoices: { table: 'invoices', column: 'paid_at' },
-  invoices_due: { table: 'invoices', column: 'due_at' },
-  deals_closed: { table: 'deals', column: 'closed_at' },
-  deals_open: { table: 'deals', column: 'created_at' },
-  tasks: { table: 'tasks', column: 'due_at' },
-  messages: { table: 'messages', column: 'sent_at' },
-  satisfaction: { table: 'satisfaction_responses', column: 'answered_at' },
-  costs: { table: 'costs', column: 'incurred_at' },
+  payments: { table: 'canonical.payments', column: 'paid_at' },
+  invoices: { table: 'canonical.invoices', column: 'paid_at' },
+  invoices_due: { table: 'canonical.invoices', column: 'due_at' },
+  deals_closed: { table: 'canonical.deals', column: 'closed_at' },
+  deals_open: { table: 'canonical.deals', column: 'created_at' },
+  tasks: { table: 'canonical.tasks', column: 'due_at' },
+  messages: { table: 'hub.thread_firsts', column: 'first_in' },
+  satisfaction: { table: 'canonical.satisfaction_responses', column: 'answered_at' },
+  costs: { table: 'canonical.costs', column: 'incurred_at' },
 };
 
 /** Fact tables that name a customer, and their time columns by family: a change of golden customer (merge, split) touches those times. */
@@ -468,9 +468,8 @@ function periodsQuery(family: Family, full: boolean): string {
         select ${local('at')} from rollup_marks where family = 'customers' and at is not null
       ) m cross join lateral (values (m.at), ((m.at + ${step})::date)) t(p)`;
   }
-  if (family === 'messages' && full) return `select distinct ${local('t.first_in')} from hub.thread_firsts t where t.workspace_id = $1`;
   const { table, column } = FAMILY_TIME[family];
-  if (full) return `select distinct ${local(`f.${column}`)} from canonical.${table} f where f.workspace_id = $1 and f.${column} is not null`;
+  if (full) return `select distinct ${local(`f.${column}`)} from ${table} f where f.workspace_id = $1 and f.${column} is not null`;
   return `select distinct ${local('at')} from rollup_marks where family = any(array[${FAMILY_SOURCES[family].dirty.map((name) => `'${name}'`).join(', ')}]) and at is not null`;
 }
 
