@@ -40,10 +40,11 @@ CREATE INDEX messages_thread_idx ON canonical.messages (workspace_id, connection
 --> statement-breakpoint
 -- Marks per family, not per table: an invoice paid marks its paid_at for `invoices` and its
 -- due_at for `invoices_due`, not its issue date for both (TG_ARGV: column=family pairs).
--- Facts that name a customer also mark the reference (connection|customer_ref; `payers` for
--- payments, `refs` for the others): the drain recomputes per-customer rows of those customers
--- only, and first payments and active periods of the payers only; a statement of more than
--- 20,000 rows marks every customer (ref null).
+-- Facts that name a customer also mark the references, one mark per statement holding them
+-- all (a JSON array of connection|customer_ref; `payers` for payments, `refs` for the others):
+-- the drain recomputes per-customer rows of those customers only, and first payments and
+-- active periods of the payers only; a statement of more than 20,000 rows marks every
+-- customer (ref null).
 CREATE OR REPLACE FUNCTION hub.rollups_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   pairs text;
@@ -58,7 +59,7 @@ BEGIN
       EXECUTE format('INSERT INTO hub.rollup_dirty (workspace_id, family, at) SELECT DISTINCT r.workspace_id, t.family, date_bin(''15 minutes'', t.at, timestamptz ''2000-01-01 00:00:00+00'') FROM %I r CROSS JOIN LATERAL (VALUES %s) t(family, at) WHERE t.at IS NOT NULL', rows_table, pairs);
     END IF;
     IF TG_TABLE_NAME IN ('payments', 'invoices', 'deals', 'tasks', 'satisfaction_responses') THEN
-      EXECUTE format('INSERT INTO hub.rollup_dirty (workspace_id, family, ref) SELECT DISTINCT r.workspace_id, %L, CASE WHEN (SELECT count(*) FROM %I) > 20000 THEN NULL ELSE r.connection_id::text || ''|'' || r.customer_ref END FROM %I r WHERE r.customer_ref IS NOT NULL', CASE TG_TABLE_NAME WHEN 'payments' THEN 'payers' ELSE 'refs' END, rows_table, rows_table);
+      EXECUTE format('INSERT INTO hub.rollup_dirty (workspace_id, family, ref) SELECT r.workspace_id, %L, CASE WHEN count(*) > 20000 THEN NULL ELSE jsonb_agg(DISTINCT r.connection_id::text || ''|'' || r.customer_ref)::text END FROM %I r WHERE r.customer_ref IS NOT NULL GROUP BY r.workspace_id', CASE TG_TABLE_NAME WHEN 'payments' THEN 'payers' ELSE 'refs' END, rows_table);
     END IF;
   END LOOP;
   RETURN NULL;

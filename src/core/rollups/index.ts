@@ -214,7 +214,10 @@ async function expandMarks(tx: Sql, workspaceId: string, timeZone: string): Prom
     await tx`
       insert into rollup_customers
       select r.customer_id, bool_or(d.family = 'payers')
-      from (select distinct family, ref from rollup_marks where family in ('refs', 'payers')) d
+      from (
+        select distinct m.family, x.ref from rollup_marks m cross join lateral jsonb_array_elements_text(m.ref::jsonb) x(ref)
+        where m.family in ('refs', 'payers') and m.ref is not null
+      ) d
       join hub.customer_refs r on r.workspace_id = ${workspaceId} and r.connection_id = split_part(d.ref, '|', 1)::uuid
         and r.external_id = substr(d.ref, length(split_part(d.ref, '|', 1)) + 2)
       group by r.customer_id

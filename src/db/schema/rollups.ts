@@ -41,10 +41,10 @@ export const metricRollups = canonical.table('metric_rollups', {
 export const rollupDirty = hub.table('rollup_dirty', {
   id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
   workspaceId: uuid('workspace_id').notNull(),
-  /** payments | invoices | deals | tasks | messages | satisfaction | costs | links | all */
+  /** The family whose periods a time touches (payments, invoices, invoices_due, deals_closed, …), or links | people | refs | payers | all. */
   family: text('family').notNull(),
   at: at('at'),
-  /** messages: connection_id|thread_ref; links: the person source_record_id whose golden customer changed. */
+  /** messages: connection_id|thread_ref; links: the person source_record_id whose golden customer changed; people: connection_id|external_id of a deleted person; refs, payers: a JSON array of connection_id|customer_ref (null: every customer). */
   ref: text('ref'),
 }, (t) => [index('rollup_dirty_workspace_idx').on(t.workspaceId, t.id)]);
 
