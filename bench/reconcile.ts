@@ -118,6 +118,28 @@ async function seed(sql: Sql, workspaceId: string, connectionIds: Record<string,
   return count;
 }
 
+/** Pairwise precision and recall of the golden customers against the generated person of each record. */
+async function pairwiseAgainstTruth(sql: Sql, workspaceId: string): Promise<{ precision: number; recall: number; f1: number; clusters: number; people: number }> {
+  const [row] = await sql<{ predicted: string; actual: string; correct: string; clusters: string; people: string }[]>`
+    with linked as (
+      select l.customer_id, t.person
+      from canonical.customer_links l
+      join hub.source_records r on r.id = l.source_record_id
+      join bench_truth t on t.external_id = r.external_id
+      where l.workspace_id = ${workspaceId}
+    )
+    select
+      (select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*)::numeric as n from linked group by customer_id) c)::text as predicted,
+      (select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*)::numeric as n from linked group by person) c)::text as actual,
+      (select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*)::numeric as n from linked group by customer_id, person) c)::text as correct,
+      (select count(distinct customer_id) from linked)::text as clusters,
+      (select count(distinct person) from linked)::text as people`;
+  const [predicted, actual, correct] = [Number(row.predicted), Number(row.actual), Number(row.correct)];
+  const precision = predicted === 0 ? 1 : correct / predicted;
+  const recall = actual === 0 ? 1 : correct / actual;
+  return { precision, recall, f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall), clusters: Number(row.clusters), people: Number(row.people) };
+}
+
 async function speed(hub: BenchHub, sizes: number[]): Promise<boolean> {
   const { sql } = hub.context;
   let ok = true;
@@ -134,6 +156,12 @@ async function speed(hub: BenchHub, sizes: number[]): Promise<boolean> {
     const initial = all.slice(0, cut);
     let seeded = await seed(sql, workspace.id, connectionIds, initial);
     if (seeded < records) seeded += await seed(sql, workspace.id, connectionIds, all.slice(cut, cut + records - seeded));
+    // The generated person behind each seeded record, to score the clustering against.
+    await sql`create temp table if not exists bench_truth (external_id text primary key, person int) on commit preserve rows`;
+    await sql`truncate bench_truth`;
+    await copyRows(sql, 'bench_truth', ['external_id', 'person'], (function* () {
+      for (const row of all.slice(0, seeded)) yield [row.key, row.person];
+    })());
     const later = all.slice(cut + Math.max(0, records - (cut))).slice(0, 1000);
     console.log(`  seeded ${seeded.toLocaleString('en-US')} records`);
 
@@ -159,6 +187,9 @@ async function speed(hub: BenchHub, sizes: number[]): Promise<boolean> {
     const totals = await drainFactChanges(sql, workspace.id);
     const incrementalSeconds = (performance.now() - incrementalStarted) / 1000;
     console.log(`  incremental: ${ids.length} new records in ${incrementalSeconds.toFixed(2)} s (${totals.batches} batches, ${totals.records} records re-clustered, ${totals.events} events)`);
+
+    const truth = await pairwiseAgainstTruth(sql, workspace.id);
+    console.log(`  against the generated people: precision ${(truth.precision * 100).toFixed(2)} %, recall ${(truth.recall * 100).toFixed(2)} %, F1 ${truth.f1.toFixed(4)}; ${truth.clusters.toLocaleString('en-US')} customers for ${truth.people.toLocaleString('en-US')} people (seeded records, after the incremental page)`);
 
     if (records >= 1_000_000) {
       const pass = fullSeconds < TARGET_FULL_1M_S;

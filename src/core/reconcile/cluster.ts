@@ -4,7 +4,8 @@ import type { FieldEvidence } from './model.js';
 // two clusters only if (1) no admin cannot-link separates them, (2) no limit is broken
 // (two records of one "distinct identities" source, e.g. two Stripe customers), and (3) no
 // pair across the two clusters strongly disagrees — the guard against chains A~B~C where A
-// and C are clearly different people. Refused edges and edges in the review band go to
+// and C are clearly different people, or where only names join A and C while their phones or
+// emails disagree (namesakes). Refused edges and edges in the review band go to
 // the review queue. The result depends only on the records, edges and overrides of each
 // connected component, so an incremental run over a component equals a full run.
 
@@ -20,7 +21,11 @@ export interface Thresholds {
   auto: number;
   /** Score at or above which a pair below auto goes to review. */
   review: number;
-  /** A pair across two clusters scoring below this blocks their merge. */
+  /**
+   * A pair across two clusters scoring below this blocks their merge; so does a pair whose
+   * identifiers alone score below it (same name, different phone) when no pair across agrees
+   * on an identifier.
+   */
   guard: number;
 }
 
@@ -48,6 +53,8 @@ export const pairKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${
 /** How clustering scores pairs that are not edges: the guard's cross pairs, and admin links. */
 export interface PairScorer {
   weight: (a: number, b: number) => number;
+  /** A pair's weight and the part its direct identifiers (email, phone, ids) carry. */
+  guard: (a: number, b: number) => { weight: number; identifiers: number };
   /** The field-by-field evidence of an admin link. */
   evidence: (a: number, b: number) => FieldEvidence[];
 }
@@ -125,7 +132,7 @@ export function cluster(
     return members;
   };
   // Guard scores, smaller id first, so that the order clusters meet in cannot change a score.
-  const weightOf = (x: number, y: number): number => (ids[x] < ids[y] ? scorer.weight(ids[x], ids[y]) : scorer.weight(ids[y], ids[x]));
+  const guardOf = (x: number, y: number) => (ids[x] < ids[y] ? scorer.guard(ids[x], ids[y]) : scorer.guard(ids[y], ids[x]));
   // Per pair of clusters, a cross pair the guard refused: clusters only grow, so while its two
   // records are still on either side, the next edge between those clusters is refused at once.
   const refusedAcross = new Map<number, number>();
@@ -155,14 +162,23 @@ export function cluster(
         if ((x === left && y === right) || (x === right && y === left)) return 'guard';
       }
       const rightMembers = membersOf(right);
+      // Namesakes: two clusters that only names join, while a pair across disagrees on
+      // identifiers (both have phones, none shared), are two people. A cluster whose records
+      // share an identifier across is one person with two phones.
+      let conflict = false;
+      let agreement = false;
       for (const x of membersOf(left)) {
         for (const y of rightMembers) {
-          if (weightOf(x, y) < thresholds.guard) {
+          const { weight, identifiers } = guardOf(x, y);
+          if (weight < thresholds.guard) {
             refusedAcross.set(clusters, x * count + y);
             return 'guard';
           }
+          if (identifiers < thresholds.guard) conflict = true;
+          else if (identifiers > 0) agreement = true;
         }
       }
+      if (conflict && !agreement) return 'guard';
     }
     return undefined;
   };

@@ -7,7 +7,7 @@ import { emitEvents } from '../events/batch.js';
 import { cluster, pairKey, type Candidate, type Clustering, type Edge, type PairScorer, type Thresholds } from './cluster.js';
 import { goldenId, survive, unionOf, type FieldSource, type MemberFact, type SurvivorshipSettings } from './golden.js';
 import {
-  blockingKeys, estimate, matchWeight, organizationFeatures, personFeatures, priorParams, scorePair,
+  blockingKeys, estimate, guardWeights, matchWeight, organizationFeatures, personFeatures, priorParams, scorePair,
   type Features, type Kind, type OrganizationFact, type Params, type PersonFact,
 } from './model.js';
 
@@ -238,6 +238,8 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
   // Fold the GIN index's pending list into the index now: left as it is, every incremental
   // lookup would scan it whole (1,000 new records against 100,000 took a minute).
   await sql`select gin_clean_pending_list('hub.match_records_keys_idx'::regclass)`;
+  // Rewritten whole: statistics now, or the next lookups by workspace plan on the old ones.
+  await sql`analyze hub.match_records`;
   if (!stored) {
     await sql`insert into hub.match_models (workspace_id, kind, params) values (${workspaceId}, ${kind}, ${sql.json(params as never)})
               on conflict (workspace_id, kind) do update set params = excluded.params, trained_at = now()`;
@@ -311,6 +313,7 @@ function candidatePairs(kind: Kind, entities: Entity[]): { pairCodes: Float64Arr
 function clusterWith(kind: Kind, params: Params, settings: ReconcileSettings, ids: number[], edges: Edge[], overrides: Overrides, byId: Map<number, Entity>): Clustering {
   const scorer: PairScorer = {
     weight: (a, b) => matchWeight(kind, params, byId.get(a)!.features, byId.get(b)!.features),
+    guard: (a, b) => guardWeights(kind, params, byId.get(a)!.features, byId.get(b)!.features),
     evidence: (a, b) => scorePair(kind, params, byId.get(a)!.features, byId.get(b)!.features, true).evidence,
   };
   return cluster(ids, edges, overrides, (id) => byId.get(id)?.features.exclusive, thresholdsOf(settings), scorer);

@@ -63,6 +63,8 @@ interface NameAlignment {
 
 export interface Comparison {
   field: string;
+  /** A direct identifier (email, phone, national or tax id): what the clustering guard weighs apart from names. */
+  identifier?: true;
   levels: Level[];
   /** The level index for a pair, or -1 when either side is missing the field. The value is what agreed (for tf). */
   compare: (a: Features, b: Features, scratch: Scratch) => number;
@@ -160,6 +162,7 @@ export const PERSON_COMPARISONS: Comparison[] = [
   nameToken('last', [0.82, 0.05, 0.07, 0.03, 0.03], [0.003, 0.002, 0.005, 0.03, 0.96]),
   {
     field: 'email',
+    identifier: true,
     levels: [{ label: 'exact', m: 0.8, u: 0.0001 }, { label: 'one_or_two_typos', m: 0.08, u: 0.0002 }, { label: 'same_local_part', m: 0.04, u: 0.001 }, { label: 'different', m: 0.08, u: 0.9987 }],
     compare: (a, b) => {
       if (a.emails.length === 0 || b.emails.length === 0) return -1;
@@ -170,6 +173,7 @@ export const PERSON_COMPARISONS: Comparison[] = [
   },
   {
     field: 'phone',
+    identifier: true,
     levels: [{ label: 'exact', m: 0.85, u: 0.0001 }, { label: 'same_last_7_digits', m: 0.05, u: 0.0005 }, { label: 'different', m: 0.1, u: 0.9994 }],
     compare: (a, b) => {
       if (a.phones.length === 0 || b.phones.length === 0) return -1;
@@ -196,6 +200,7 @@ export const PERSON_COMPARISONS: Comparison[] = [
   },
   {
     field: 'national_id',
+    identifier: true,
     levels: [{ label: 'exact', m: 0.85, u: 0.00001 }, { label: 'one_typo', m: 0.1, u: 0.0001 }, { label: 'different', m: 0.05, u: 0.99989 }],
     compare: (a, b) => {
       if (!a.nid || !b.nid) return -1;
@@ -219,16 +224,19 @@ export const ORGANIZATION_COMPARISONS: Comparison[] = [
   jwLevels('name', (f) => f.name, 0.94, 0.85, [0.8, 0.1, 0.05, 0.05], [0.001, 0.005, 0.02, 0.974], true),
   {
     field: 'domain',
+    identifier: true,
     levels: [{ label: 'exact', m: 0.8, u: 0.001 }, { label: 'different', m: 0.2, u: 0.999 }],
     compare: (a, b) => (a.domains.length === 0 || b.domains.length === 0 ? -1 : overlap(a.domains, b.domains) ? 0 : 1),
   },
   {
     field: 'phone',
+    identifier: true,
     levels: [{ label: 'exact', m: 0.8, u: 0.0001 }, { label: 'different', m: 0.2, u: 0.9999 }],
     compare: (a, b) => (a.phones.length === 0 || b.phones.length === 0 ? -1 : overlap(a.phones, b.phones) ? 0 : 1),
   },
   {
     field: 'tax_id',
+    identifier: true,
     levels: [{ label: 'exact', m: 0.9, u: 0.00001 }, { label: 'different', m: 0.1, u: 0.99999 }],
     compare: (a, b) => (!a.nid || !b.nid ? -1 : a.nid === b.nid ? 0 : 1),
   },
@@ -286,11 +294,22 @@ export function matchWeight(kind: Kind, params: Params, a: Features, b: Features
   return compareFields(kind, params, a, b, undefined);
 }
 
-function compareFields(kind: Kind, params: Params, a: Features, b: Features, evidence: FieldEvidence[] | undefined): number {
+/**
+ * The weight of a pair, and the part of it that its direct identifiers (email, phone, national
+ * or tax id) carry: the clustering guard tells "same name, different phone" from the rest.
+ */
+export function guardWeights(kind: Kind, params: Params, a: Features, b: Features): { weight: number; identifiers: number } {
+  const identifiers: number[] = [];
+  const weight = compareFields(kind, params, a, b, undefined, identifiers);
+  return { weight, identifiers: identifiers[0] };
+}
+
+function compareFields(kind: Kind, params: Params, a: Features, b: Features, evidence: FieldEvidence[] | undefined, identifierSum?: number[]): number {
   const comparisons = comparisonsOf(kind);
   const weights = levelWeights(kind, params);
   const scratch: Scratch = { value: undefined, note: undefined, names: undefined };
   let weight = 0;
+  let identifiers = 0;
   for (let index = 0; index < comparisons.length; index++) {
     const comparison = comparisons[index];
     scratch.value = undefined;
@@ -303,8 +322,10 @@ function compareFields(kind: Kind, params: Params, a: Features, b: Features, evi
     const tf = weights.tf[index];
     const fieldWeight = tf && comparison.levels[level].tf && scratch.value !== undefined ? tf(level, scratch.value) : weights.level[index][level];
     weight += fieldWeight;
+    if (comparison.identifier) identifiers += fieldWeight;
     if (evidence) evidence.push({ field: comparison.field, level: comparison.levels[level].label, weight: Math.round(fieldWeight * 100) / 100, ...(scratch.value !== undefined ? { value: scratch.value } : {}), ...(scratch.note && level < comparison.levels.length - 1 ? { note: scratch.note } : {}) });
   }
+  if (identifierSum) identifierSum[0] = identifiers;
   return weight;
 }
 
