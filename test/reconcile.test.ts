@@ -234,11 +234,16 @@ describe('incremental equals full', () => {
       }
       await load(key, workspaceId, connectionId, rows);
     }
+    const queue = () => hub.sql`select record_a, record_b, reason, round(score::numeric, 6) as score from hub.match_candidates where workspace_id = ${workspaceId} and kind = 'person' order by 1, 2`;
     const incremental = await clusters(workspaceId);
+    const incrementalQueue = await queue();
     expect(incremental.length).toBeGreaterThan(10);
+    expect(incrementalQueue.length).toBeGreaterThan(3);
     await hub.sql`delete from canonical.customer_links where workspace_id = ${workspaceId}`;
     await hub.sql`delete from canonical.customers where workspace_id = ${workspaceId}`;
     await reconcileFull(hub.sql, workspaceId, 'person');
     expect(await clusters(workspaceId)).toEqual(incremental);
+    // The review queue too: one entry per pair of clusters, whichever way the records came.
+    expect(await queue()).toEqual(incrementalQueue);
   });
 });

@@ -50,4 +50,20 @@ describe('clustering guard', () => {
     const result = cluster([1, 2, 3], edges, noOverrides, () => undefined, thresholds, scorer(pairs));
     expect(result.anchorOf.get(1)).not.toBe(result.anchorOf.get(2));
   });
+
+  it('asks about two clusters once in the review queue, through their strongest pair', () => {
+    const pairs = {
+      [pairKey(1, 2)]: { weight: 30, identifiers: 15 },
+      [pairKey(3, 4)]: { weight: 30, identifiers: 15 },
+      [pairKey(1, 3)]: { weight: 8, identifiers: 0 },
+      [pairKey(2, 4)]: { weight: 7, identifiers: 0 },
+      [pairKey(1, 4)]: { weight: 6, identifiers: 0 },
+    };
+    const edges: Edge[] = Object.keys(pairs).map((key) => {
+      const [a, b] = key.split(':').map(Number);
+      return { a, b, weight: pairs[key].weight };
+    });
+    const result = cluster([1, 2, 3, 4], edges, noOverrides, () => undefined, thresholds, scorer(pairs));
+    expect(result.candidates).toEqual([expect.objectContaining({ a: 1, b: 3, weight: 8, reason: 'review_band' })]);
+  });
 });

@@ -136,6 +136,9 @@ export function cluster(
   // Per pair of clusters, a cross pair the guard refused: clusters only grow, so while its two
   // records are still on either side, the next edge between those clusters is refused at once.
   const refusedAcross = new Map<number, number>();
+  // Per pair of cluster roots refused for conflicting identifiers: their sizes then. Clusters
+  // only grow, so the same roots and sizes are the same clusters and the same answer.
+  const conflictRefused = new Map<number, number>();
   const blocked = (left: number, right: number): 'admin' | 'limit' | 'guard' | undefined => {
     const crossPairs = size[left] * size[right];
     if (cannotPairs.length > 0) {
@@ -161,6 +164,9 @@ export function cluster(
         const y = find(known % count);
         if ((x === left && y === right) || (x === right && y === left)) return 'guard';
       }
+      // Refused for conflicting identifiers and unchanged since: refused again (namesakes'
+      // clusters meet through every pair of their records).
+      if (conflictRefused.get(clusters) === size[left] + size[right]) return 'guard';
       const rightMembers = membersOf(right);
       // Namesakes: two clusters that only names join, while a pair across disagrees on
       // identifiers (both have phones, none shared), are two people. A cluster whose records
@@ -178,7 +184,10 @@ export function cluster(
           else if (identifiers > 0) agreement = true;
         }
       }
-      if (conflict && !agreement) return 'guard';
+      if (conflict && !agreement) {
+        conflictRefused.set(clusters, size[left] + size[right]);
+        return 'guard';
+      }
     }
     return undefined;
   };
@@ -226,11 +235,19 @@ export function cluster(
   }
   for (const id of ids) if (anchorOf.get(id) === id) links.set(id, ANCHOR);
 
+  // The review queue asks whether two clusters are one client: one entry per pair of
+  // clusters, their strongest pair (namesakes' clusters meet through most of their records).
   const candidates: Candidate[] = [];
+  const asked = new Set<string>();
   for (const edge of sorted) {
     if (edge.weight < thresholds.review) break;
-    if (anchorOf.get(edge.a) === anchorOf.get(edge.b)) continue;
+    const x = anchorOf.get(edge.a)!;
+    const y = anchorOf.get(edge.b)!;
+    if (x === y) continue;
     if (overrides.cannot.size > 0 && overrides.cannot.has(pairKey(edge.a, edge.b))) continue;
+    const clusters = pairKey(x, y);
+    if (asked.has(clusters)) continue;
+    asked.add(clusters);
     candidates.push(refused.get(pairKey(edge.a, edge.b)) ?? { ...edge, reason: 'review_band' });
   }
   return { anchorOf, links, candidates };

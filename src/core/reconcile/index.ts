@@ -714,12 +714,44 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
   for (const edge of edges.values()) {
     if (edge.weight < settings.review_threshold) continue;
     if (byId.has(edge.a) && byId.has(edge.b)) inside.push(edge);
-    else outside.push({ ...edge, evidence: scorePair(kind, params, features.get(edge.a)!, features.get(edge.b)!, true).evidence });
+    else outside.push(edge);
   }
   const clustering = clusterWith(kind, params, settings, [...byId.keys()].sort((x, y) => x - y), inside, overrides, byId);
   const gone = [...inSet].filter((id) => !byId.has(id));
-  const events = await writeClusters(tx, workspaceId, kind, byId, clustering, { all: false, params, settings, extraCandidates: outside, removed: gone });
+  const extraCandidates = await reviewAcross(tx, kind, outside, clustering, byId, overrides);
+  for (const edge of extraCandidates) edge.evidence = scorePair(kind, params, features.get(edge.a)!, features.get(edge.b)!, true).evidence;
+  const events = await writeClusters(tx, workspaceId, kind, byId, clustering, { all: false, params, settings, extraCandidates, removed: gone });
   return { records: byId.size, events };
+}
+
+/**
+ * The review-band pairs leaving a re-clustered component, as a full run would queue them: one
+ * per pair of clusters (a cluster of the component, a golden record outside it), the strongest.
+ */
+async function reviewAcross(tx: Sql, kind: Kind, outside: Edge[], clustering: Clustering, byId: Map<number, Entity>, overrides: Overrides): Promise<Edge[]> {
+  if (outside.length === 0) return [];
+  const golden = GOLDEN[kind];
+  const outer = [...new Set(outside.map((edge) => (byId.has(edge.a) ? edge.b : edge.a)))];
+  const rows = await tx.unsafe<{ source_record_id: string; golden_id: string }[]>(
+    `select source_record_id, ${golden.idColumn} as golden_id from ${golden.links} where source_record_id = any($1::bigint[])`, [outer as never]);
+  const goldenOf = new Map(rows.map((row) => [Number(row.source_record_id), row.golden_id]));
+  const sorted = [...outside].sort((x, y) => y.weight - x.weight || Math.min(x.a, x.b) - Math.min(y.a, y.b) || Math.max(x.a, x.b) - Math.max(y.a, y.b));
+  const asked = new Set<string>();
+  const kept: Edge[] = [];
+  for (const edge of sorted) {
+    if (overrides.cannot.size > 0 && overrides.cannot.has(pairKey(edge.a, edge.b))) continue;
+    const inner = byId.has(edge.a) ? edge.a : byId.has(edge.b) ? edge.b : undefined;
+    if (inner === undefined) {
+      kept.push({ ...edge });
+      continue;
+    }
+    const other = inner === edge.a ? edge.b : edge.a;
+    const clusters = `${clustering.anchorOf.get(inner)}|${goldenOf.get(other) ?? `record ${other}`}`;
+    if (asked.has(clusters)) continue;
+    asked.add(clusters);
+    kept.push({ ...edge });
+  }
+  return kept;
 }
 
 async function loadFeatures(tx: Sql, kind: Kind, ids: number[], features: Map<number, Features>, keys: Map<number, string[]>): Promise<void> {
