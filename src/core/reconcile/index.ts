@@ -245,13 +245,13 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
               on conflict (workspace_id, kind) do update set params = excluded.params, trained_at = now()`;
   }
   lap('write_match_records');
-  const events = await writeClusters(sql, workspaceId, kind, byId, clustering, { all: true, params, settings });
+  const events = await writeClusters(sql, workspaceId, kind, byId, clustering, { all: true, params, settings, lap });
   // Rewritten whole: statistics now, not when autovacuum gets to them, or the next sync page
   // plans its cluster-mates join blind (3 s for the first page after a million-record run).
   const golden = GOLDEN[kind];
   await sql.unsafe(`analyze ${golden.links}`);
   await sql.unsafe(`analyze ${golden.table}`);
-  lap('write_golden');
+  lap('analyze');
   return {
     kind, records: entities.length, candidate_pairs: pairCodes.length, all_pairs: (n * (n - 1)) / 2, oversized_blocks: oversized.sort((x, y) => y.records - x.records).slice(0, 20),
     clusters: new Set(clustering.anchorOf.values()).size, review_candidates: clustering.candidates.length, events, timings_ms: timings,
@@ -400,9 +400,10 @@ function buildGolden(workspaceId: string, kind: Kind, anchor: number, members: E
  */
 async function writeClusters(
   tx: Sql, workspaceId: string, kind: Kind, byId: Map<number, Entity>, clustering: Clustering,
-  scope: { all: boolean; params: Params; settings: ReconcileSettings; extraCandidates?: Edge[]; removed?: number[] },
+  scope: { all: boolean; params: Params; settings: ReconcileSettings; extraCandidates?: Edge[]; removed?: number[]; lap?: (step: string) => void },
 ): Promise<number> {
   const golden = GOLDEN[kind];
+  const lap = scope.lap ?? (() => undefined);
   const touched = scope.all ? [] : [...byId.keys(), ...(scope.removed ?? [])];
 
   // After.
@@ -456,6 +457,7 @@ async function writeClusters(
   const oldSignature = new Map(oldRows.map((row) => [row.id as string, signature(goldenColumns.map((column) => row[column]), row.sources, row.members)]));
   const createdAt = new Map(oldRows.map((row) => [row.id as string, row.created_at as Date]));
   oldRows = [];
+  lap('golden_read');
 
   // Write: drop what was there for these records, then COPY the new state in.
   if (scope.all) {
@@ -467,9 +469,11 @@ async function writeClusters(
     await tx.unsafe(`delete from ${golden.table} where id = any($1::uuid[])`, [oldIds as never]);
     await tx`delete from hub.match_candidates where workspace_id = ${workspaceId} and kind = ${kind} and (record_a = any(${touched}::bigint[]) or record_b = any(${touched}::bigint[]))`;
   }
+  lap('golden_delete');
   const now = new Date();
   await copyRows(tx, golden.table, ['id', 'workspace_id', 'anchor_record_id', ...goldenColumns, 'sources', 'record_count', 'first_seen_at', 'created_at', 'updated_at'],
     rows.map((row) => [row.id, workspaceId, row.anchor, ...goldenColumns.map((column) => row.fields[column] ?? null), asJson(row.sources), row.members.length, row.firstSeenAt, createdAt.get(row.id) ?? now, now]));
+  lap('golden_copy');
   const explain = (a: number, b: number) => {
     const left = byId.get(a)?.features;
     const right = byId.get(b)?.features;
@@ -485,6 +489,7 @@ async function writeClusters(
     }
   })());
 
+  lap('links_copy');
   // The review queue. A full run's candidates are distinct pairs already; an incremental run
   // adds the pairs leaving its component, the last word on a pair kept (as a Map would).
   const candidates = (function* (): Generator<Candidate> {
@@ -496,12 +501,16 @@ async function writeClusters(
     for (const candidate of distinct) yield [workspaceId, kind, Math.min(candidate.a, candidate.b), Math.max(candidate.a, candidate.b), candidate.weight, candidate.reason, asJson(candidate.evidence)];
   })());
 
+  lap('candidates_copy');
   if (kind === 'person') await linkCustomersToOrganizations(tx, workspaceId, { customerIds: scope.all ? undefined : [...newIds] });
   else await linkCustomersToOrganizations(tx, workspaceId, { recordIds: scope.all ? undefined : touched });
 
+  lap('organizations');
   const newSignature = new Map<string, string>();
   for (const row of rows) if (oldSignature.has(row.id)) newSignature.set(row.id, signature(goldenColumns.map((column) => row.fields[column] ?? null), row.sources, row.members));
-  return emitChanges(tx, workspaceId, kind, rows, oldGoldenOf, oldSignature, newSignature, newIds);
+  const events = await emitChanges(tx, workspaceId, kind, rows, oldGoldenOf, oldSignature, newSignature, newIds);
+  lap('events');
+  return events;
 }
 
 /** A customer's organization: the golden organization most of its records' organization facts belong to. */
