@@ -16,6 +16,11 @@ export async function emitEvents(sql: Sql, events: EventInput[]): Promise<void> 
   const ids = events.map(() => newEventId());
   await copyRows(sql, 'hub.events', ['id', 'workspace_id', 'type', 'subject', 'data'],
     events.map((event, index) => [ids[index], event.workspaceId, event.type, event.subject ?? null, asJson(event.data ?? null) ?? 'null']));
+  // Most bulk emitters (a workspace's first reconcile) have no endpoint to deliver to yet.
+  const workspaces = [...new Set(events.map((event) => event.workspaceId))];
+  const [{ endpoints }] = await sql<{ endpoints: boolean }[]>`
+    select exists (select 1 from hub.webhook_endpoints where workspace_id = any(${workspaces}::uuid[]) and enabled and deleted_at is null) as endpoints`;
+  if (!endpoints) return;
   await sql`
     with deliveries as (
       insert into hub.webhook_deliveries (workspace_id, event_id, endpoint_id, subject, trigger)

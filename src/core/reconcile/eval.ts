@@ -236,7 +236,7 @@ export function formatEvalReport(report: EvalReport): string {
     if (examples.length === 0) return;
     log(`  ${title}:`);
     for (const example of examples) {
-      const fields = example.evidence.filter((entry) => entry.level !== 'missing').map((entry) => `${entry.field} ${entry.level} ${entry.weight > 0 ? '+' : ''}${entry.weight}`).join(', ');
+      const fields = example.evidence.map((entry) => `${entry.field} ${entry.level} ${entry.weight > 0 ? '+' : ''}${entry.weight}`).join(', ');
       log(`    ${example.a} ~ ${example.b}: score ${example.score} (${fields})`);
     }
   };

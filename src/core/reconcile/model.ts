@@ -315,10 +315,9 @@ function compareFields(kind: Kind, params: Params, a: Features, b: Features, evi
     scratch.value = undefined;
     scratch.note = undefined;
     const level = comparison.compare(a, b, scratch);
-    if (level < 0) {
-      if (evidence) evidence.push({ field: comparison.field, level: 'missing', weight: 0 });
-      continue;
-    }
+    // A field either record lacks weighs nothing and is left out of the evidence (a million
+    // links would store seven "missing" entries each).
+    if (level < 0) continue;
     const tf = weights.tf[index];
     const fieldWeight = tf && comparison.levels[level].tf && scratch.value !== undefined ? tf(level, scratch.value) : weights.level[index][level];
     weight += fieldWeight;
