@@ -187,6 +187,7 @@ async function speed(hub: BenchHub, sizes: number[]): Promise<boolean> {
     const totals = await drainFactChanges(sql, workspace.id);
     const incrementalSeconds = (performance.now() - incrementalStarted) / 1000;
     console.log(`  incremental: ${ids.length} new records in ${incrementalSeconds.toFixed(2)} s (${totals.batches} batches, ${totals.records} records re-clustered, ${totals.events} events)`);
+    console.log(`  incremental steps (ms): ${Object.entries(totals.timings_ms).map(([step, ms]) => `${step} ${ms}`).join(', ')}`);
 
     const truth = await pairwiseAgainstTruth(sql, workspace.id);
     console.log(`  against the generated people: precision ${(truth.precision * 100).toFixed(2)} %, recall ${(truth.recall * 100).toFixed(2)} %, F1 ${truth.f1.toFixed(4)}; ${truth.clusters.toLocaleString('en-US')} customers for ${truth.people.toLocaleString('en-US')} people (seeded records, after the incremental page)`);

@@ -593,14 +593,21 @@ function present(kind: Kind, row: GoldenRow) {
  * the records' previous clusters) that the changes touch — the clustering of a component
  * depends on nothing outside it, so the result equals a full run's.
  */
-export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: Kind, changedIds: number[]): Promise<{ records: number; events: number }> {
-  if (changedIds.length === 0) return { records: 0, events: 0 };
+export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: Kind, changedIds: number[]): Promise<{ records: number; events: number; timings_ms: Record<string, number> }> {
+  const timings: Record<string, number> = {};
+  let started = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = (timings[name] ?? 0) + Math.round(now - started);
+    started = now;
+  };
+  if (changedIds.length === 0) return { records: 0, events: 0, timings_ms: timings };
   await lockKind(tx, workspaceId, kind);
   const params = await loadModel(tx, workspaceId, kind);
   if (!params) {
     // No model yet: this workspace has never been reconciled; a full run trains one.
     const stats = await reconcileFullIn(tx, workspaceId, kind, { train: true });
-    return { records: stats.records, events: stats.events };
+    return { records: stats.records, events: stats.events, timings_ms: stats.timings_ms };
   }
   const settings = await loadSettings(tx, workspaceId);
   const region = settings.phone_region as CountryCode;
@@ -622,6 +629,7 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
   // The records just written sit in the GIN index's pending list, which every lookup below
   // would scan whole, once per key: fold it into the index first (a few ms for a page).
   await tx`select gin_clean_pending_list('hub.match_records_keys_idx'::regclass)`;
+  lap('features');
 
   // 2. Grow the affected set to its closed component.
   const features = new Map<number, Features>();
@@ -666,6 +674,7 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
           where m.keys @> array[w.key] and m.workspace_id::text = ${workspaceId} and m.kind || '' = ${kind}
           limit ${BLOCK_CAP + 1}) capped) c`;
     const usable = sizes.filter((row) => row.records >= 2 && row.records <= BLOCK_CAP).map((row) => row.key);
+    lap('block_sizes');
     if (usable.length === 0) continue;
     // Through the GIN index, from the posting lists of exactly these keys. The planner cannot
     // estimate `keys && <thousands of keys>`: left to choose, it read every record of the
@@ -677,6 +686,7 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
       select source_record_id, features, keys from hub.match_records
       where keys && ${usable}::text[] and workspace_id::text = ${workspaceId} and kind || '' = ${kind}`;
     await tx`set local enable_seqscan = on`;
+    lap('block_members');
     for (const row of found) {
       const id = Number(row.source_record_id);
       if (!features.has(id)) {
@@ -711,8 +721,10 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
       if (inSet.has(a) && !inSet.has(b)) pulled.push(b);
       if (inSet.has(b) && !inSet.has(a)) pulled.push(a);
     }
+    lap('score');
     for (const id of pulled) add(id);
     for (const id of await oldClusterMates(pulled)) add(id);
+    lap('cluster_mates');
   }
 
   // 3. Re-cluster the component and write it back.
@@ -725,12 +737,15 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
     if (byId.has(edge.a) && byId.has(edge.b)) inside.push(edge);
     else outside.push(edge);
   }
+  lap('facts');
   const clustering = clusterWith(kind, params, settings, [...byId.keys()].sort((x, y) => x - y), inside, overrides, byId);
+  lap('cluster');
   const gone = [...inSet].filter((id) => !byId.has(id));
   const extraCandidates = await reviewAcross(tx, kind, outside, clustering, byId, overrides);
   for (const edge of extraCandidates) edge.evidence = scorePair(kind, params, features.get(edge.a)!, features.get(edge.b)!, true).evidence;
-  const events = await writeClusters(tx, workspaceId, kind, byId, clustering, { all: false, params, settings, extraCandidates, removed: gone });
-  return { records: byId.size, events };
+  lap('review_across');
+  const events = await writeClusters(tx, workspaceId, kind, byId, clustering, { all: false, params, settings, extraCandidates, removed: gone, lap });
+  return { records: byId.size, events, timings_ms: timings };
 }
 
 /**
@@ -782,8 +797,8 @@ export { priorParams };
  * re-applies the batch, never skips it). Organizations first, so that customers can point
  * to their organization.
  */
-export async function drainFactChanges(sql: Sql, workspaceId: string, options: { batch?: number } = {}): Promise<{ batches: number; records: number; events: number }> {
-  const totals = { batches: 0, records: 0, events: 0 };
+export async function drainFactChanges(sql: Sql, workspaceId: string, options: { batch?: number } = {}): Promise<{ batches: number; records: number; events: number; timings_ms: Record<string, number> }> {
+  const totals = { batches: 0, records: 0, events: 0, timings_ms: {} as Record<string, number> };
   for (;;) {
     const applied = await sql.begin(async (transaction) => {
       const tx = transaction as unknown as Sql;
@@ -797,6 +812,7 @@ export async function drainFactChanges(sql: Sql, workspaceId: string, options: {
         const result = await reconcileIncremental(tx, workspaceId, kind, ids);
         totals.records += result.records;
         totals.events += result.events;
+        for (const [step, ms] of Object.entries(result.timings_ms)) totals.timings_ms[step] = (totals.timings_ms[step] ?? 0) + ms;
       }
       totals.batches++;
       return true;
