@@ -665,12 +665,11 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
     // Block sizes: one GIN lookup per key (a join: `k = any(batch)` compared every key of every
     // record against the whole batch), counted only up to the cap: a common first name's block
     // holds tens of thousands of records at a million, and counting them was 9 s of a page.
-    // Most keys (an email, a phone, a full name, a surname with an initial …) make small
-    // blocks: their members are fetched with the rest and counted here, which spares a lookup
-    // per key (2.6 s of a page at a million). A single name token's block can hold tens of
-    // thousands of records: those are counted in the database, up to the cap.
-    const direct = batchKeys.filter((key) => !isBroadKey(key));
-    const counted = batchKeys.filter(isBroadKey);
+    // Identifier keys (an email, a phone, an id) make small blocks: their members are fetched
+    // with the rest and counted here, which spares a lookup per key (2.6 s of a page at a
+    // million). Name keys can hold tens of thousands: counted in the database, up to the cap.
+    const direct = batchKeys.filter(isIdentifierKey);
+    const counted = batchKeys.filter((key) => !isIdentifierKey(key));
     const sizes = counted.length === 0 ? [] : await tx<{ key: string; records: number }[]>`
       select w.key, c.records
       from (select distinct unnest(${counted}::text[]) as key) w
@@ -700,7 +699,7 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
         keys.set(id, row.keys);
       }
     }
-    // A key shared by more records than the cap is skipped, as a full run skips it.
+    // An identifier key shared by more records than the cap is skipped, as a full run skips it.
     const directSizes = new Map<string, number>(direct.map((key) => [key, 0]));
     for (const row of found) for (const key of row.keys) if (directSizes.has(key)) directSizes.set(key, directSizes.get(key)! + 1);
     const usableSet = new Set(usable.filter((key) => !directSizes.has(key) || directSizes.get(key)! <= BLOCK_CAP));
@@ -787,8 +786,8 @@ async function reviewAcross(tx: Sql, kind: Kind, outside: Edge[], clustering: Cl
   return kept;
 }
 
-/** Keys of one name token (a first name alone, an organization name's first letters): blocks that can be huge. */
-const isBroadKey = (key: string) => key.startsWith('n1:') || key.startsWith('n4:');
+/** Keys of a single identifier (email, phone, national or tax id, email local part). */
+const isIdentifierKey = (key: string) => key.startsWith('e:') || key.startsWith('p:') || key.startsWith('i:') || key.startsWith('el:');
 
 async function loadFeatures(tx: Sql, kind: Kind, ids: number[], features: Map<number, Features>, keys: Map<number, string[]>): Promise<void> {
   if (ids.length === 0) return;
