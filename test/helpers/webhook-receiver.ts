@@ -51,7 +51,17 @@ export async function startReceiver(): Promise<Receiver> {
     const open = inFlight.get(request.url ?? '/') ?? { now: 0, max: 0 };
     inFlight.set(request.url ?? '/', open);
     open.max = Math.max(open.max, ++open.now);
-    response.once('close', () => open.now--);
+    // In flight until the response is written ('finish'), or the connection drops ('close').
+    // Counting until 'close' alone let the next request arrive first: the hub had its answer
+    // and sent the next one while this socket's close was still queued (4 seen for a cap of 3).
+    let done = false;
+    const settle = () => {
+      if (done) return;
+      done = true;
+      open.now--;
+    };
+    response.once('finish', settle);
+    response.once('close', settle);
     const chunks: Buffer[] = [];
     request.on('data', (chunk) => chunks.push(chunk));
     request.on('end', () => {
