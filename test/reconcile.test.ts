@@ -247,3 +247,34 @@ describe('incremental equals full', () => {
     expect(await queue()).toEqual(incrementalQueue);
   });
 });
+
+describe('oversized blocks', () => {
+  it('uses a block again once it shrinks under the cap, at the next page that touches it, as a full run does', async () => {
+    const { key, workspaceId } = await hub.workspace();
+    const syllables = ['bar', 'dol', 'kin', 'mar', 'tus', 'vel', 'zor', 'pen'];
+    const lasts = syllables.flatMap((x) => syllables.map((y) => `${x[0].toUpperCase()}${x.slice(1)}${y}`)).slice(0, 61);
+    const crm = await connect(key, 'crm');
+    const rowsOf = (count: number) => [['ID', 'Name', 'Phone'], ...lasts.slice(0, count).map((last, n) => [`z${n}`, `Zebulon ${last}`, `+1 415 555 ${1000 + n}`])];
+    await load(key, workspaceId, crm, rowsOf(61));
+    // A mailbox that knows only a first name: its one blocking key is "Zebulon" alone, a block of 62 records (over the cap of 60).
+    const mail = await connect(key, 'mail', { key_column: 'ID', columns: { First: 'person.first_name', Email: 'person.email' } });
+    await load(key, workspaceId, mail, [['ID', 'First', 'Email'], ['m1', 'Zebulon', '']]);
+    // The review queue's pairs with the mailbox's record.
+    const queue = () => hub.sql`
+      select c.record_a, c.record_b, c.reason from hub.match_candidates c join hub.source_records r on r.id in (c.record_a, c.record_b)
+      where c.workspace_id = ${workspaceId} and c.kind = 'person' and r.connection_id = ${mail} order by 1, 2`;
+    expect(await queue()).toEqual([]);
+    const cached = () => hub.sql`select key from hub.match_oversized_keys where workspace_id = ${workspaceId} and kind = 'person'`;
+    expect((await cached()).length).toBeGreaterThan(0);
+
+    // Five Zebulons leave the CRM: the block holds 57 records now. The mailbox's record changes next.
+    await load(key, workspaceId, crm, rowsOf(56));
+    await load(key, workspaceId, mail, [['ID', 'First', 'Email'], ['m1', 'Zebulon', 'zeb@example.org']]);
+    const incremental = await queue();
+    expect(incremental.length).toBeGreaterThan(0);
+
+    await reconcileFull(hub.sql, workspaceId, 'person');
+    expect(await queue()).toEqual(incremental);
+  });
+});
+

@@ -235,6 +235,8 @@ async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, option
   lap('cluster');
 
   await matchRecordsWritten;
+  await sql`delete from hub.match_oversized_keys where workspace_id = ${workspaceId} and kind = ${kind}`;
+  await copyRows(sql, 'hub.match_oversized_keys', ['workspace_id', 'kind', 'key'], oversized.map((block) => [workspaceId, kind, block.key]));
   // Fold the GIN index's pending list into the index now: left as it is, every incremental
   // lookup would scan it whole (1,000 new records against 100,000 took a minute).
   await sql`select gin_clean_pending_list('hub.match_records_keys_idx'::regclass)`;
@@ -617,6 +619,11 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
   const live = (await FACT_QUERIES[kind](tx, workspaceId, changedIds)).map((row) => toEntity(kind, row as Record<string, any>, region));
   const liveIds = new Set(live.map((entity) => entity.features.id));
   const removed = changedIds.filter((id) => !liveIds.has(id));
+  // A changed or removed record may leave its old keys' blocks: they may no longer be oversized.
+  await tx`
+    delete from hub.match_oversized_keys o
+    using (select distinct unnest(keys) as key from hub.match_records where source_record_id = any(${changedIds}::bigint[]) and kind = ${kind}) old
+    where o.workspace_id = ${workspaceId} and o.kind = ${kind} and o.key = old.key`;
   if (removed.length > 0) await tx`delete from hub.match_records where source_record_id = any(${removed}::bigint[]) and kind = ${kind}`;
   if (live.length > 0) {
     await tx`
@@ -669,7 +676,10 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
     // with the rest and counted here, which spares a lookup per key (2.6 s of a page at a
     // million). Name keys can hold tens of thousands: counted in the database, up to the cap.
     const direct = batchKeys.filter(isIdentifierKey);
-    const counted = batchKeys.filter((key) => !isIdentifierKey(key));
+    // Keys known to be oversized (a full run found them so, or an earlier page) need no count.
+    const known = new Set((await tx<{ key: string }[]>`
+      select key from hub.match_oversized_keys where workspace_id = ${workspaceId} and kind = ${kind} and key = any(${batchKeys.filter((key) => !isIdentifierKey(key))}::text[])`).map((row) => row.key));
+    const counted = batchKeys.filter((key) => !isIdentifierKey(key) && !known.has(key));
     const sizes = counted.length === 0 ? [] : await tx<{ key: string; records: number }[]>`
       select w.key, c.records
       from (select distinct unnest(${counted}::text[]) as key) w
@@ -679,6 +689,10 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
           where m.keys @> array[w.key] and m.workspace_id::text = ${workspaceId} and m.kind || '' = ${kind}
           limit ${BLOCK_CAP + 1}) capped) c`;
     const usable = [...sizes.filter((row) => row.records >= 2 && row.records <= BLOCK_CAP).map((row) => row.key), ...direct];
+    const oversized = sizes.filter((row) => row.records > BLOCK_CAP).map((row) => row.key);
+    if (oversized.length > 0) {
+      await tx`insert into hub.match_oversized_keys (workspace_id, kind, key) select ${workspaceId}, ${kind}, unnest(${oversized}::text[]) on conflict do nothing`;
+    }
     lap('block_sizes');
     if (usable.length === 0) continue;
     // Through the GIN index, from the posting lists of exactly these keys. The planner cannot

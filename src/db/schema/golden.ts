@@ -79,6 +79,17 @@ export const matchRecords = hub.table('match_records', {
   // One source record can be both a person and an organization (a row with a name and a company).
 }, (t) => [primaryKey({ columns: [t.sourceRecordId, t.kind] }), index('match_records_keys_idx').using('gin', t.keys), index('match_records_workspace_idx').on(t.workspaceId, t.kind)]);
 
+/**
+ * Blocking keys known to hold more records than the block cap (skipped by blocking): an
+ * incremental run skips them without counting their members again. Blocks only shrink when a
+ * record holding the key changes or goes, and those keys are dropped from here when it does.
+ */
+export const matchOversizedKeys = hub.table('match_oversized_keys', {
+  workspaceId: uuid('workspace_id').notNull(),
+  kind: text('kind', { enum: ['person', 'organization'] }).notNull(),
+  key: text('key').notNull(),
+}, (t) => [primaryKey({ columns: [t.workspaceId, t.kind, t.key] })]);
+
 /** The review queue: pairs scored between the review and auto-merge thresholds, or stopped by a limit or guard. */
 export const matchCandidates = hub.table('match_candidates', {
   workspaceId: uuid('workspace_id').notNull(),
