@@ -50,6 +50,9 @@ export interface Clustering {
 
 export const pairKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
+/** Edge order: strongest first, ties by record ids, so that the same edges always meet in the same order. */
+export const strongestFirst = (x: Edge, y: Edge) => y.weight - x.weight || Math.min(x.a, x.b) - Math.min(y.a, y.b) || Math.max(x.a, x.b) - Math.max(y.a, y.b);
+
 /** How clustering scores pairs that are not edges: the guard's cross pairs, and admin links. */
 export interface PairScorer {
   weight: (a: number, b: number) => number;
@@ -207,7 +210,7 @@ export function cluster(
     if (!links.has(a)) links.set(a, { rule: 'admin', score, evidence, with: b });
   }
 
-  const sorted = edges.filter((edge) => indexOf.has(edge.a) && indexOf.has(edge.b)).sort((x, y) => y.weight - x.weight || Math.min(x.a, x.b) - Math.min(y.a, y.b) || Math.max(x.a, x.b) - Math.max(y.a, y.b));
+  const sorted = edges.filter((edge) => indexOf.has(edge.a) && indexOf.has(edge.b)).sort(strongestFirst);
   const refused = new Map<string, Candidate>();
   for (const edge of sorted) {
     if (edge.weight < thresholds.auto) break;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { asJson, copyRows } from '../../db/copy.js';
 import type { Sql } from '../../db/index.js';
 import { emitEvents } from '../events/batch.js';
-import { cluster, pairKey, type Candidate, type Clustering, type Edge, type PairScorer, type Thresholds } from './cluster.js';
+import { cluster, pairKey, strongestFirst, type Candidate, type Clustering, type Edge, type PairScorer, type Thresholds } from './cluster.js';
 import { goldenId, survive, unionOf, type FieldSource, type MemberFact, type SurvivorshipSettings } from './golden.js';
 import {
   blockingKeys, estimate, guardWeights, matchWeight, organizationFeatures, personFeatures, priorParams, scorePair,
@@ -166,13 +166,7 @@ export async function reconcileFull(sql: Sql, workspaceId: string, kind: Kind, o
 
 async function reconcileFullIn(sql: Sql, workspaceId: string, kind: Kind, options: { train?: boolean } = {}): Promise<ReconcileStats> {
   await lockKind(sql, workspaceId, kind);
-  const timings: Record<string, number> = {};
-  let started = performance.now();
-  const lap = (name: string) => {
-    const now = performance.now();
-    timings[name] = Math.round(now - started);
-    started = now;
-  };
+  const { timings, lap } = stopwatch();
   const settings = await loadSettings(sql, workspaceId);
   const region = settings.phone_region as CountryCode;
 
@@ -319,6 +313,20 @@ function clusterWith(kind: Kind, params: Params, settings: ReconcileSettings, id
     evidence: (a, b) => scorePair(kind, params, byId.get(a)!.features, byId.get(b)!.features, true).evidence,
   };
   return cluster(ids, edges, overrides, (id) => byId.get(id)?.features.exclusive, thresholdsOf(settings), scorer);
+}
+
+/** Milliseconds per step since the previous lap; a step timed again (a loop's) adds up. */
+function stopwatch(): { timings: Record<string, number>; lap: (step: string) => void } {
+  const timings: Record<string, number> = {};
+  let started = performance.now();
+  return {
+    timings,
+    lap: (step) => {
+      const now = performance.now();
+      timings[step] = (timings[step] ?? 0) + Math.round(now - started);
+      started = now;
+    },
+  };
 }
 
 /** One reconcile of a kind at a time per workspace (full or incremental). */
@@ -596,13 +604,7 @@ function present(kind: Kind, row: GoldenRow) {
  * depends on nothing outside it, so the result equals a full run's.
  */
 export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: Kind, changedIds: number[]): Promise<{ records: number; events: number; timings_ms: Record<string, number> }> {
-  const timings: Record<string, number> = {};
-  let started = performance.now();
-  const lap = (name: string) => {
-    const now = performance.now();
-    timings[name] = (timings[name] ?? 0) + Math.round(now - started);
-    started = now;
-  };
+  const { timings, lap } = stopwatch();
   if (changedIds.length === 0) return { records: 0, events: 0, timings_ms: timings };
   await lockKind(tx, workspaceId, kind);
   const params = await loadModel(tx, workspaceId, kind);
@@ -676,10 +678,11 @@ export async function reconcileIncremental(tx: Sql, workspaceId: string, kind: K
     // with the rest and counted here, which spares a lookup per key (2.6 s of a page at a
     // million). Name keys can hold tens of thousands: counted in the database, up to the cap.
     const direct = batchKeys.filter(isIdentifierKey);
+    const nameKeys = batchKeys.filter((key) => !isIdentifierKey(key));
     // Keys known to be oversized (a full run found them so, or an earlier page) need no count.
     const known = new Set((await tx<{ key: string }[]>`
-      select key from hub.match_oversized_keys where workspace_id = ${workspaceId} and kind = ${kind} and key = any(${batchKeys.filter((key) => !isIdentifierKey(key))}::text[])`).map((row) => row.key));
-    const counted = batchKeys.filter((key) => !isIdentifierKey(key) && !known.has(key));
+      select key from hub.match_oversized_keys where workspace_id = ${workspaceId} and kind = ${kind} and key = any(${nameKeys}::text[])`).map((row) => row.key));
+    const counted = nameKeys.filter((key) => !known.has(key));
     const sizes = counted.length === 0 ? [] : await tx<{ key: string; records: number }[]>`
       select w.key, c.records
       from (select distinct unnest(${counted}::text[]) as key) w
@@ -781,7 +784,7 @@ async function reviewAcross(tx: Sql, kind: Kind, outside: Edge[], clustering: Cl
   const rows = await tx.unsafe<{ source_record_id: string; golden_id: string }[]>(
     `select source_record_id, ${golden.idColumn} as golden_id from ${golden.links} where source_record_id = any($1::bigint[])`, [outer as never]);
   const goldenOf = new Map(rows.map((row) => [Number(row.source_record_id), row.golden_id]));
-  const sorted = [...outside].sort((x, y) => y.weight - x.weight || Math.min(x.a, x.b) - Math.min(y.a, y.b) || Math.max(x.a, x.b) - Math.max(y.a, y.b));
+  const sorted = [...outside].sort(strongestFirst);
   const asked = new Set<string>();
   const kept: Edge[] = [];
   for (const edge of sorted) {
